@@ -1,0 +1,203 @@
+package VoiceTest;
+
+# Starts a real nginx with the built module for one test file, in its own
+# prefix, and checks its error.log when the test is done.  Config text may
+# use %%PORT%% (the listen port), %%PORT2%% .. (more free ports),
+# %%MODULE%% and %%PREFIX%%.
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use Digest::SHA qw(hmac_sha1_base64);
+use Time::HiRes qw(sleep);
+use Test::More;
+
+our @EXPORT_OK = qw(free_port http_request twilio_signature);
+
+my $NGINX = $ENV{NGINX_BIN} || '/usr/sbin/nginx';
+my $MODULE = $ENV{VOICE_MODULE}
+    or die "VOICE_MODULE is not set: run the tests with make test\n";
+
+# a test that hangs fails instead of stalling the whole suite
+$SIG{ALRM} = sub { die "test timed out\n" };
+alarm($ENV{VOICE_TEST_TIMEOUT} || 300);
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+        LocalPort => 0, ReuseAddr => 1) or die "socket: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub new {
+    my ($class, %args) = @_;
+    my $self = bless {
+        workers => $args{workers} || 1,
+        prefix => tempdir('voice-t-XXXXXX', TMPDIR => 1,
+            CLEANUP => !$ENV{VOICE_KEEP}),
+        ports => [ map { free_port() } 1 .. 4 ],
+        allow => $args{allow_log} || [],
+    }, $class;
+    $self->{port} = $self->{ports}[0];
+    chmod 0755, $self->{prefix};
+    mkdir "$self->{prefix}/logs";
+    return $self;
+}
+
+sub port { $_[0]{port} }
+sub ports { @{ $_[0]{ports} } }
+sub prefix { $_[0]{prefix} }
+
+sub expand {
+    my ($self, $text) = @_;
+    $text =~ s/%%PORT%%/$self->{ports}[0]/g;
+    $text =~ s/%%PORT(\d)%%/$self->{ports}[$1 - 1]/g;
+    $text =~ s/%%MODULE%%/$MODULE/g;
+    $text =~ s/%%PREFIX%%/$self->{prefix}/g;
+    return $text;
+}
+
+# Writes nginx.conf around an http{} body.
+sub write_conf {
+    my ($self, $http, %opt) = @_;
+    my $workers = $opt{workers} || $self->{workers};
+    my $conf = $self->expand(<<"EOF");
+load_module %%MODULE%%;
+worker_processes $workers;
+master_process on;
+daemon on;
+pid %%PREFIX%%/nginx.pid;
+error_log %%PREFIX%%/logs/error.log info;
+events { worker_connections 4096; }
+http {
+    access_log %%PREFIX%%/logs/access.log;
+    client_body_temp_path %%PREFIX%%/client_body_temp;
+    proxy_temp_path %%PREFIX%%/proxy_temp;
+    fastcgi_temp_path %%PREFIX%%/fastcgi_temp;
+    uwsgi_temp_path %%PREFIX%%/uwsgi_temp;
+    scgi_temp_path %%PREFIX%%/scgi_temp;
+$http
+}
+EOF
+    open my $fh, '>', "$self->{prefix}/nginx.conf" or die $!;
+    print $fh $conf;
+    close $fh;
+}
+
+# nginx -t on the current config: (exit code, output)
+sub conf_test {
+    my ($self) = @_;
+    my $out = `$NGINX -t -p $self->{prefix} -c $self->{prefix}/nginx.conf -e $self->{prefix}/logs/t.log 2>&1`;
+    return ($? >> 8, $out);
+}
+
+sub run {
+    my ($self, $http, %opt) = @_;
+    $self->write_conf($http, %opt) if defined $http;
+    # output to a file: the daemon keeps its inherited stderr open
+    my $log = "$self->{prefix}/logs/start.log";
+    system("$NGINX -p $self->{prefix} -c $self->{prefix}/nginx.conf"
+        . " -e $self->{prefix}/logs/error.log >$log 2>&1 </dev/null");
+    die "nginx failed to start: " . `cat $log` if $?;
+    for (1 .. 100) {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$self->{port}");
+        return $self if $s;
+        sleep 0.05;
+    }
+    die "nginx did not listen on $self->{port}";
+}
+
+sub master_pid {
+    my ($self) = @_;
+    open my $fh, '<', "$self->{prefix}/nginx.pid" or return;
+    my $pid = <$fh>;
+    chomp $pid;
+    return $pid;
+}
+
+sub reload {
+    my ($self, $http) = @_;
+    $self->write_conf($http) if defined $http;
+    kill 'HUP', $self->master_pid;
+}
+
+sub stop {
+    my ($self) = @_;
+    my $pid = $self->master_pid or return;
+    kill 'QUIT', $pid;
+    for (1 .. 200) {
+        last unless kill 0, $pid;
+        sleep 0.05;
+    }
+    if (kill 0, $pid) {
+        kill 'TERM', $pid;
+        sleep 0.5;
+    }
+    unlink "$self->{prefix}/nginx.pid";
+    $self->check_log;
+}
+
+sub error_log {
+    my ($self) = @_;
+    open my $fh, '<', "$self->{prefix}/logs/error.log" or return '';
+    local $/;
+    return <$fh>;
+}
+
+# Fails on anything in error.log that must never happen.
+sub check_log {
+    my ($self) = @_;
+    my @bad = grep {
+        /\[(alert|emerg|crit)\]|AddressSanitizer|LeakSanitizer|runtime error:|exited on signal/
+    } split /\n/, $self->error_log;
+    for my $allow (@{ $self->{allow} }) {
+        @bad = grep { !/$allow/ } @bad;
+    }
+    ok(!@bad, 'error.log is clean')
+        or diag(join "\n", @bad[0 .. ($#bad > 20 ? 20 : $#bad)]);
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    my $pid = $self->master_pid or return;
+    kill 'TERM', $pid;
+}
+
+# One raw HTTP/1.x exchange: returns (status, \%headers, body).
+sub http_request {
+    my ($port, $raw) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
+        or die "connect: $!";
+    print $s $raw;
+    local $/;
+    my $resp = <$s> // '';
+    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
+    $head //= '';
+    my ($status) = $head =~ m{^HTTP/1\.\d (\d+)};
+    my %h;
+    for (split /\r\n/, $head) {
+        $h{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
+    }
+    return ($status // 0, \%h, $body // '');
+}
+
+# base64(HMAC-SHA1(token, url . join(sorted name.value)))
+sub twilio_signature {
+    my ($token, $url, $params) = @_;
+    my @pairs = @{ $params || [] };
+    my @kv;
+    while (@pairs) {
+        push @kv, [ shift @pairs, shift @pairs ];
+    }
+    my $data = $url . join '', map { $_->[0] . $_->[1] }
+        sort { $a->[0] cmp $b->[0] || $a->[1] cmp $b->[1] } @kv;
+    my $sig = hmac_sha1_base64($data, $token);
+    $sig .= '=' while length($sig) % 4;
+    return $sig;
+}
+
+1;
