@@ -25,8 +25,11 @@ SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,\
                 $(wildcard t/unit/test_*.c))
+FUZZERS    := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,\
+                $(wildcard t/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 10
 
-.PHONY: all deps module unit integration test demo clean
+.PHONY: all deps module unit fuzz integration test demo clean
 
 all: module
 
@@ -57,10 +60,26 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(PURE_SRCS) $(PURE_HDRS)
 unit: deps $(UNIT_TESTS)
 	@tools/run-unit.sh $(UNIT_TESTS)
 
+# libFuzzer targets of every parser; make test runs each for FUZZ_SECONDS,
+# make fuzz FUZZ_SECONDS=600 for a real session.  Corpora stay in build/.
+$(BUILD)/fuzz/%: t/fuzz/%.c $(PURE_SRCS) $(PURE_HDRS)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< \
+	    $(PURE_SRCS) $(PURE_LIBS)
+
+fuzz: deps $(FUZZERS)
+	@for f in $(FUZZERS); do \
+	    mkdir -p $$f.corpus; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $$f.corpus > $$f.log 2>&1 \
+	        || { tail -40 $$f.log; exit 1; }; \
+	    echo "$$(basename $$f): $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $$f.log | grep -o '[0-9]*$$') runs in $(FUZZ_SECONDS)s, no crash"; \
+	done
+
 integration: module
 	VOICE_MODULE=$(TOP)/$(MODULE) NGINX_BIN=$(NGINX) prove -r t/
 
-test: unit integration
+test: unit fuzz integration
 
 demo: module
 	@tools/demo.sh $(TOP)/$(MODULE)

@@ -4,7 +4,8 @@
 set -e
 
 pkgs="nginx nginx-dev libyajl-dev libssl-dev libspeexdsp-dev
-      libcurl4-openssl-dev libprotocol-websocket-perl espeak-ng"
+      libcurl4-openssl-dev libprotocol-websocket-perl espeak-ng
+      clang libclang-rt-14-dev"
 
 missing=""
 for p in $pkgs; do
