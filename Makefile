@@ -13,6 +13,9 @@ NGINX      ?= /usr/sbin/nginx
 TOP        := $(CURDIR)
 NGX_TREE   := $(BUILD)/nginx
 MODULE     := $(BUILD)/ngx_http_voice_module.so
+ASAN_TREE  := $(BUILD)/asan/nginx
+ASAN_MODULE := $(BUILD)/asan/ngx_http_voice_module.so
+SIM        := $(BUILD)/voice-sim
 
 CC         ?= cc
 WARN       := -Wall -Wextra -Werror
@@ -20,7 +23,7 @@ PURE_SRCS  := $(wildcard src/voice_*.c)
 PURE_HDRS  := $(wildcard src/voice_*.h)
 NGX_SRCS   := ngx_http_voice_module.c $(wildcard src/ngx_http_voice_*.c) \
               $(wildcard src/ngx_http_voice_*.h)
-PURE_LIBS  := -lyajl -lcrypto
+PURE_LIBS  := -lyajl -lcrypto -lspeexdsp -lm
 SAN        := -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=all
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,\
@@ -29,7 +32,7 @@ FUZZERS    := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,\
                 $(wildcard t/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps module unit fuzz integration test demo clean
+.PHONY: all deps module asan-module sim unit fuzz integration test demo clean
 
 all: module
 
@@ -51,6 +54,29 @@ $(NGX_TREE)/objs/Makefile: config $(NGX_SRC)/conf_flags
 $(MODULE): $(NGX_TREE)/objs/Makefile $(NGX_SRCS) $(PURE_SRCS) $(PURE_HDRS)
 	$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
 	cp $(NGX_TREE)/objs/ngx_http_voice_module.so $@
+
+# The same module built with AddressSanitizer and UBSan: the integration
+# tests run the packaged nginx with it and the sanitizer runtimes preloaded.
+$(ASAN_TREE)/objs/Makefile: config $(NGX_SRC)/conf_flags
+	@rm -rf $(ASAN_TREE) && mkdir -p $(dir $(ASAN_TREE))
+	cp -r $(NGX_SRC) $(ASAN_TREE)
+	cd $(ASAN_TREE) && bash -c '. ./conf_flags && ./configure \
+	    "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt="$(WARN) $(SAN)" --with-ld-opt="$(SAN)" \
+	    --add-dynamic-module=$(TOP)' > configure.log 2>&1 \
+	    || { tail -20 $(ASAN_TREE)/configure.log; exit 1; }
+
+$(ASAN_MODULE): $(ASAN_TREE)/objs/Makefile $(NGX_SRCS) $(PURE_SRCS) $(PURE_HDRS)
+	$(MAKE) -s -C $(ASAN_TREE) -f objs/Makefile modules
+	cp $(ASAN_TREE)/objs/ngx_http_voice_module.so $@
+
+asan-module: deps $(ASAN_MODULE)
+
+sim: deps $(SIM)
+
+$(SIM): tools/voice-sim.c $(wildcard tools/sim_*.c) $(PURE_SRCS) $(PURE_HDRS)
+	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc -o $@ tools/voice-sim.c \
+	    $(wildcard tools/sim_*.c) $(PURE_SRCS) -lcurl -lssl $(PURE_LIBS)
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(PURE_SRCS) $(PURE_HDRS)
 	@mkdir -p $(dir $@)
@@ -76,8 +102,12 @@ fuzz: deps $(FUZZERS)
 	    echo "$$(basename $$f): $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $$f.log | grep -o '[0-9]*$$') runs in $(FUZZ_SECONDS)s, no crash"; \
 	done
 
-integration: module
-	VOICE_MODULE=$(TOP)/$(MODULE) NGINX_BIN=$(NGINX) prove -r t/
+# The integration suite runs against the sanitizer build: any invalid
+# access or leak shows in error.log, which every test checks.
+integration: module asan-module
+	VOICE_MODULE=$(TOP)/$(ASAN_MODULE) VOICE_SIM=$(TOP)/$(SIM) \
+	    VOICE_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	    NGINX_BIN=$(NGINX) prove -r t/
 
 test: unit fuzz integration
 

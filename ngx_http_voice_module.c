@@ -23,6 +23,24 @@ static char *ngx_http_voice_twiml(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_voice_stream_parameter(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_voice_media_stream(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+static ngx_int_t ngx_http_voice_add_variables(ngx_conf_t *cf);
+static void ngx_http_voice_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_voice_variable_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_voice_variable_uint(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_voice_variable_duration(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_conf_enum_t  ngx_http_voice_modes[] = {
+    { ngx_string("agent"), NGX_HTTP_VOICE_AGENT },
+    { ngx_string("echo"), NGX_HTTP_VOICE_ECHO },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_http_voice_commands[] = {
@@ -69,12 +87,76 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, max_form_size),
       NULL },
 
+    { ngx_string("voice_media_stream"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_voice_media_stream,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voice_max_message"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, max_message),
+      NULL },
+
+    { ngx_string("voice_max_pending"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, max_pending),
+      NULL },
+
+    { ngx_string("voice_idle_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, idle_timeout),
+      NULL },
+
       ngx_null_command
 };
 
 
+static ngx_http_variable_t  ngx_http_voice_vars[] = {
+
+    { ngx_string("voice_call_sid"), NULL, ngx_http_voice_variable_str,
+      offsetof(ngx_http_voice_call_t, call_sid), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("voice_stream_sid"), NULL, ngx_http_voice_variable_str,
+      offsetof(ngx_http_voice_call_t, stream_sid), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("voice_call_duration"), NULL,
+      ngx_http_voice_variable_duration, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("voice_frames_in"), NULL, ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_call_t, frames_in), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("voice_frames_out"), NULL, ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_call_t, frames_out), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("voice_media_in"), NULL, ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_call_t, media_in), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("voice_media_out"), NULL, ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_call_t, media_out), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("voice_close_code"), NULL, ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_call_t, close_code), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+      ngx_http_null_variable
+};
+
+
 static ngx_http_module_t  ngx_http_voice_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_voice_add_variables,          /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_http_voice_create_main_conf,       /* create main configuration */
@@ -98,10 +180,71 @@ ngx_module_t  ngx_http_voice_module = {
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_voice_exit_process,           /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/*
+ * What the module allocates outside request pools (per-call output queue,
+ * yajl parsers) goes through these, so a worker can tell at exit whether
+ * any of it outlived its call.
+ */
+
+ngx_uint_t  ngx_http_voice_live_allocs;
+ngx_uint_t  ngx_http_voice_live_calls;
+
+
+void *
+ngx_http_voice_malloc(void *ctx, size_t size)
+{
+    void  *p;
+
+    p = malloc(size);
+
+    if (p) {
+        ngx_http_voice_live_allocs++;
+    }
+
+    return p;
+}
+
+
+void *
+ngx_http_voice_realloc(void *ctx, void *ptr, size_t size)
+{
+    void  *p;
+
+    p = realloc(ptr, size);
+
+    if (p && ptr == NULL) {
+        ngx_http_voice_live_allocs++;
+    }
+
+    return p;
+}
+
+
+void
+ngx_http_voice_free(void *ctx, void *ptr)
+{
+    if (ptr) {
+        ngx_http_voice_live_allocs--;
+        free(ptr);
+    }
+}
+
+
+static void
+ngx_http_voice_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_voice_live_calls == 0 && ngx_http_voice_live_allocs != 0) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "voice: %ui allocations outlived their calls",
+                      ngx_http_voice_live_allocs);
+    }
+}
 
 
 static void *
@@ -140,6 +283,10 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->stream_params = NGX_CONF_UNSET_PTR;
     vlcf->public_url = NGX_CONF_UNSET_PTR;
     vlcf->max_form_size = NGX_CONF_UNSET_SIZE;
+    vlcf->mode = NGX_CONF_UNSET_UINT;
+    vlcf->max_message = NGX_CONF_UNSET_SIZE;
+    vlcf->max_pending = NGX_CONF_UNSET_SIZE;
+    vlcf->idle_timeout = NGX_CONF_UNSET_MSEC;
 
     return vlcf;
 }
@@ -159,6 +306,25 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->public_url, prev->public_url, NULL);
     ngx_conf_merge_size_value(conf->max_form_size, prev->max_form_size,
                               64 * 1024);
+
+    ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_VOICE_AGENT);
+    ngx_conf_merge_size_value(conf->max_message, prev->max_message,
+                              64 * 1024);
+    ngx_conf_merge_size_value(conf->max_pending, prev->max_pending,
+                              1024 * 1024);
+    ngx_conf_merge_msec_value(conf->idle_timeout, prev->idle_timeout, 30000);
+
+    if (conf->max_message < 1024) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_max_message\" must be at least 1k");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->max_pending < 4096) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_max_pending\" must be at least 4k");
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->handler_location == NULL) {
         return NGX_CONF_OK;
@@ -266,4 +432,153 @@ ngx_http_voice_stream_parameter(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_voice_media_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_voice_loc_conf_t  *vlcf = conf;
+
+    char        *rv;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    rv = ngx_http_voice_set_handler(cf, vlcf,
+                                    ngx_http_voice_media_stream_handler);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (cf->args->nelts == 1) {
+        vlcf->mode = NGX_HTTP_VOICE_AGENT;
+        return NGX_CONF_OK;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; ngx_http_voice_modes[i].name.len; i++) {
+        if (ngx_strcmp(value[1].data, ngx_http_voice_modes[i].name.data)
+            == 0)
+        {
+            vlcf->mode = ngx_http_voice_modes[i].value;
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid mode \"%V\", it must be \"agent\" or "
+                       "\"echo\"", &value[1]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_voice_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_voice_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_voice_variable_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t              *s;
+    ngx_http_voice_call_t  *call;
+
+    call = ngx_http_get_module_ctx(r->main, ngx_http_voice_module);
+
+    if (call == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((char *) call + data);
+
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = s->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_voice_variable_uint(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                 *p;
+    ngx_http_voice_call_t  *call;
+
+    call = ngx_http_get_module_ctx(r->main, ngx_http_voice_module);
+
+    if (call == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_sprintf(p, "%ui", *(ngx_uint_t *) ((char *) call + data))
+             - p;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = p;
+
+    return NGX_OK;
+}
+
+
+/* seconds since the handshake, with milliseconds, as $request_time */
+
+static ngx_int_t
+ngx_http_voice_variable_duration(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                 *p;
+    ngx_msec_int_t          ms;
+    ngx_http_voice_call_t  *call;
+
+    call = ngx_http_get_module_ctx(r->main, ngx_http_voice_module);
+
+    if (call == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + 4);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ms = (ngx_msec_int_t) (ngx_current_msec - call->start);
+    ms = ngx_max(ms, 0);
+
+    v->len = ngx_sprintf(p, "%T.%03M", (time_t) ms / 1000, ms % 1000) - p;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = p;
+
+    return NGX_OK;
 }

@@ -17,8 +17,6 @@
 
 static ngx_int_t ngx_http_voice_request_url(ngx_http_request_t *r,
     ngx_str_t *scheme, ngx_str_t *url);
-static ngx_table_elt_t *ngx_http_voice_find_header(ngx_http_request_t *r,
-    const char *name, size_t len);
 static ngx_uint_t ngx_http_voice_signature_matches(ngx_str_t *token,
     ngx_str_t *url, voice_param_t *params, size_t n, u_char *scratch,
     u_char *want);
@@ -187,7 +185,7 @@ ngx_http_voice_request_url(ngx_http_request_t *r, ngx_str_t *scheme,
 }
 
 
-static ngx_table_elt_t *
+ngx_table_elt_t *
 ngx_http_voice_find_header(ngx_http_request_t *r, const char *name,
     size_t len)
 {

@@ -9,6 +9,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use File::Temp qw(tempdir);
+use VoiceTest;
 use Test::More;
 
 my $nginx = $ENV{NGINX_BIN} || '/usr/sbin/nginx';
@@ -28,7 +29,7 @@ for my $conf (@confs) {
         symlink $inc, "$prefix/conf/$name";
     }
 
-    my $out = `$nginx -t -p $prefix -c $conf -e $prefix/logs/error.log 2>&1`;
+    my $out = `$VoiceTest::ENV_PREFIX$nginx -t -p $prefix -c $conf -e $prefix/logs/error.log 2>&1`;
     my ($name) = $conf =~ m{([^/]+)$};
     is($? >> 8, 0, "nginx -t conf/$name") or diag $out;
 }

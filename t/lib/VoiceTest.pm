@@ -14,12 +14,24 @@ use IO::Socket::INET;
 use Digest::SHA qw(hmac_sha1_base64);
 use Time::HiRes qw(sleep);
 use Test::More;
+use FindBin;
 
 our @EXPORT_OK = qw(free_port http_request twilio_signature);
 
 my $NGINX = $ENV{NGINX_BIN} || '/usr/sbin/nginx';
 my $MODULE = $ENV{VOICE_MODULE}
     or die "VOICE_MODULE is not set: run the tests with make test\n";
+
+# A module built with sanitizers needs their runtimes loaded first.  Leak
+# detection is off: the packaged nginx itself does not free its worker
+# arrays at exit.  The module counts its own allocations instead and logs
+# an [alert] at worker exit if any outlived the calls.
+our $ENV_PREFIX = '';
+if ($ENV{VOICE_PRELOAD}) {
+    $ENV_PREFIX = "env LD_PRELOAD='$ENV{VOICE_PRELOAD}'"
+        . " ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0"
+        . " UBSAN_OPTIONS=print_stacktrace=1 ";
+}
 
 # a test that hangs fails instead of stalling the whole suite
 $SIG{ALRM} = sub { die "test timed out\n" };
@@ -91,7 +103,7 @@ EOF
 # nginx -t on the current config: (exit code, output)
 sub conf_test {
     my ($self) = @_;
-    my $out = `$NGINX -t -p $self->{prefix} -c $self->{prefix}/nginx.conf -e $self->{prefix}/logs/t.log 2>&1`;
+    my $out = `$ENV_PREFIX$NGINX -t -p $self->{prefix} -c $self->{prefix}/nginx.conf -e $self->{prefix}/logs/t.log 2>&1`;
     return ($? >> 8, $out);
 }
 
@@ -100,7 +112,7 @@ sub run {
     $self->write_conf($http, %opt) if defined $http;
     # output to a file: the daemon keeps its inherited stderr open
     my $log = "$self->{prefix}/logs/start.log";
-    system("$NGINX -p $self->{prefix} -c $self->{prefix}/nginx.conf"
+    system("$ENV_PREFIX$NGINX -p $self->{prefix} -c $self->{prefix}/nginx.conf"
         . " -e $self->{prefix}/logs/error.log >$log 2>&1 </dev/null");
     die "nginx failed to start: " . `cat $log` if $?;
     for (1 .. 100) {

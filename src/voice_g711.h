@@ -1,0 +1,24 @@
+/*
+ * Copyright (C) ngx_http_voice_module authors
+ */
+
+/* ITU-T G.711 μ-law and A-law, table-driven */
+
+#ifndef VOICE_G711_H
+#define VOICE_G711_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+uint8_t voice_ulaw_encode(int16_t pcm);
+int16_t voice_ulaw_decode(uint8_t code);
+uint8_t voice_alaw_encode(int16_t pcm);
+int16_t voice_alaw_decode(uint8_t code);
+
+void voice_ulaw_decode_buf(const uint8_t *in, size_t n, int16_t *out);
+void voice_ulaw_encode_buf(const int16_t *in, size_t n, uint8_t *out);
+void voice_alaw_decode_buf(const uint8_t *in, size_t n, int16_t *out);
+void voice_alaw_encode_buf(const int16_t *in, size_t n, uint8_t *out);
+
+#endif /* VOICE_G711_H */
