@@ -34,7 +34,7 @@ FUZZ_SECONDS ?= 10
 
 .PHONY: all deps module asan-module sim unit fuzz integration test demo clean
 
-all: module
+all: module sim
 
 deps:
 	@tools/deps.sh
@@ -104,15 +104,15 @@ fuzz: deps $(FUZZERS)
 
 # The integration suite runs against the sanitizer build: any invalid
 # access or leak shows in error.log, which every test checks.
-integration: module asan-module
+integration: module asan-module sim
 	VOICE_MODULE=$(TOP)/$(ASAN_MODULE) VOICE_SIM=$(TOP)/$(SIM) \
 	    VOICE_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	    NGINX_BIN=$(NGINX) prove -r t/
 
 test: unit fuzz integration
 
-demo: module
-	@tools/demo.sh $(TOP)/$(MODULE)
+demo: module sim
+	@tools/demo.sh $(TOP)/$(MODULE) $(TOP)/$(SIM)
 
 clean:
 	rm -rf $(BUILD)

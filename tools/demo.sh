@@ -4,6 +4,7 @@
 set -e
 
 module=$1
+sim=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
 prefix=$top/build/demo
 
@@ -30,5 +31,18 @@ trap '"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e /dev/null -s quit' EXIT
 echo "nginx with the voice module is listening on 127.0.0.1:$port"
 echo
 
-perl "$top/tools/webhook.pl" "http://127.0.0.1:$port/api/v1/voice/twilio/webhook/demo-call-1" \
-    demo-auth-token
+espeak-ng -s 150 -w "$prefix/caller.wav" \
+    "Hello, I would like to check the opening hours of the store, please." \
+    2>/dev/null
+
+echo "placing a call: webhook, then the media stream, in real time"
+echo
+"$sim" --url "http://127.0.0.1:$port/api/v1/voice/twilio/webhook/demo-call-1" \
+    --token demo-auth-token --play "$prefix/caller.wav" \
+    --record "$prefix/heard.wav"
+
+echo
+echo "what the caller heard: $prefix/heard.wav"
+echo "the call's access log line:"
+sleep 0.2
+cat "$prefix/logs/calls.log"

@@ -1,0 +1,137 @@
+#!/usr/bin/perl
+
+# Whole calls with the simulator against echo mode: real speech comes back
+# identical, 200 calls at once with misbehaving peers beside them, calls
+# survive a reload, and 1,000 calls leave nothing behind.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use IO::Socket::INET;
+use VoiceTest;
+use VoiceWS;
+
+my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
+my $t = VoiceTest->new;
+my $dir = $t->prefix;
+
+$t->run(<<'CONF');
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        server_name localhost;
+        voice_twilio_auth_token t0ken;
+
+        location ~ ^/hook/(?<id>[A-Za-z0-9]+)$ {
+            voice_twiml;
+            voice_stream_url ws://$http_host/media/$id;
+            voice_stream_parameter id $id;
+        }
+
+        location /media/ {
+            voice_media_stream echo;
+        }
+    }
+CONF
+
+my $port = $t->port;
+
+# 10 s of real speech, synthesized now
+
+my $text = 'Thank you for calling. This is a test of the echo mode of the '
+    . 'voice module. Every word you say comes straight back to you, decoded '
+    . 'and encoded again on the way. The quick brown fox jumps over the lazy '
+    . 'dog, and then the lazy dog goes back to sleep in the afternoon sun.';
+system('espeak-ng', '-s', '150', '-w', "$dir/speech.wav", $text) == 0
+    or die "espeak-ng failed";
+
+sub slurp {
+    open my $fh, '<:raw', $_[0] or return '';
+    local $/;
+    return <$fh>;
+}
+
+my $out = `$sim --url http://127.0.0.1:$port/hook/call1 --token t0ken --play $dir/speech.wav --silence-after 400 --record-raw $dir/heard.raw --save-sent $dir/sent.raw --record $dir/heard.wav 2>&1`;
+is($?, 0, 'real-time call completes') or diag $out;
+
+my $sent = slurp("$dir/sent.raw");
+my $heard = slurp("$dir/heard.raw");
+cmp_ok(length($sent) / 2 / 8000, '>=', 10, 'at least 10 s of speech sent');
+is(substr($heard, 0, length $sent), $sent, 'the speech came back identical');
+is(substr($heard, length $sent) =~ tr/\0//c, 0, 'then the silence');
+my ($marks, $back) = $out =~ /(\d+) marks \((\d+) returned\)/;
+is($marks, int((length($heard) / 2) / 8000), 'a mark each second');
+is($back, $marks, 'every mark returned after playback');
+my $wav = slurp("$dir/heard.wav");
+is(substr($wav, 0, 4) . substr($wav, 8, 8), 'RIFFWAVEfmt ', 'WAV of what the caller heard');
+cmp_ok(length($wav) - 44, '>=', length($heard) - 320, 'it holds the call in real time');
+
+# 200 calls at once, with broken peers beside them
+
+my $pid = fork // die;
+if ($pid == 0) {
+    exec("$sim --stream-url ws://127.0.0.1:$port/media/load --token t0ken "
+        . "--play $dir/speech.wav --fast --drain-ms 1000 --calls 200 --json "
+        . "--silence-after 0 > $dir/load.json 2>$dir/load.err");
+}
+
+my @bad;
+for my $i (1 .. 10) {
+    # slow-loris: a handshake that never ends
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port") or die;
+    print $s "GET /media/slow HTTP/1.1\r\nHost: localhost\r\n";
+    push @bad, $s;
+
+    # bad frames right after a valid handshake
+    my $c = VoiceWS->connect(port => $port, path => '/media/bad');
+    $c->send_raw("\xff\xff\xff\xff garbage");
+    push @bad, $c;
+
+    # a peer that never reads
+    my $r = VoiceWS->connect(port => $port, path => '/media/stuck',
+        rcvbuf => 4096);
+    $r->begin;
+    push @bad, $r;
+}
+
+waitpid $pid, 0;
+is($? >> 8, 0, '200 concurrent calls succeed') or diag slurp("$dir/load.err");
+my $load = eval { decode_json(slurp("$dir/load.json")) } || {};
+my $want = int((length($sent) / 2 + 159) / 160) * 160;
+my @short = grep { $_->{audio_heard_bytes} != $want } @{ $load->{calls} || [] };
+is(scalar @{ $load->{calls} || [] }, 200, '200 call reports');
+is(scalar @short, 0, "each call got all its audio back ($want bytes)")
+    or diag explain $short[0];
+undef @bad;
+
+# a reload leaves a live call on the old worker until it ends
+
+$pid = fork // die;
+if ($pid == 0) {
+    exec("$sim --url http://127.0.0.1:$port/hook/reload --token t0ken "
+        . "--silence-after 3000 --record-raw $dir/reload.raw "
+        . "> $dir/reload.out 2>&1");
+}
+select undef, undef, undef, 1;
+$t->reload;
+select undef, undef, undef, 0.5;
+is(system("$sim --url http://127.0.0.1:$port/hook/after --token t0ken "
+    . "--silence-after 200 > $dir/after.out 2>&1"), 0,
+    'a new call after the reload');
+waitpid $pid, 0;
+is($? >> 8, 0, 'the call across the reload completed') or diag slurp("$dir/reload.out");
+is(length(slurp("$dir/reload.raw")), 3000 * 8 * 2 + 2 * 8 * 20 * 0,
+    'and heard all its audio');
+
+# 1,000 calls; the worker's allocation check runs at exit
+
+is(system("$sim --stream-url ws://127.0.0.1:$port/media/many --token t0ken "
+    . "--fast --drain-ms 300 --silence-after 200 --calls 1000 "
+    . "> $dir/many.out 2>&1"), 0, '1,000 more calls') or diag slurp("$dir/many.out");
+
+$t->stop;
+
+done_testing;
