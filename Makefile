@@ -31,8 +31,9 @@ UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,\
 FUZZERS    := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,\
                 $(wildcard t/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 10
+BENCH_SECONDS ?= 10
 
-.PHONY: all deps module asan-module sim unit fuzz integration test demo clean
+.PHONY: all deps module asan-module sim unit fuzz integration test demo bench clean
 
 all: module sim
 
@@ -113,6 +114,12 @@ test: unit fuzz integration
 
 demo: module sim
 	@tools/demo.sh $(TOP)/$(MODULE) $(TOP)/$(SIM)
+
+BENCH_CALLS ?= 1 100 500
+
+bench: module sim
+	@BENCH_SECONDS=$(BENCH_SECONDS) tools/bench.sh $(TOP)/$(MODULE) \
+	    $(TOP)/$(SIM) $(BENCH_CALLS)
 
 clean:
 	rm -rf $(BUILD)

@@ -19,6 +19,11 @@ my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
 my $t = VoiceTest->new;
 my $dir = $t->prefix;
 
+# a certificate for the wss:// listener
+system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+    . "-keyout $dir/key.pem -out $dir/cert.pem >/dev/null 2>&1") == 0
+    or die "openssl failed";
+
 $t->run(<<'CONF');
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -30,6 +35,18 @@ $t->run(<<'CONF');
             voice_stream_url ws://$http_host/media/$id;
             voice_stream_parameter id $id;
         }
+
+        location /media/ {
+            voice_media_stream echo;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT2%% ssl;
+        server_name localhost;
+        ssl_certificate %%PREFIX%%/cert.pem;
+        ssl_certificate_key %%PREFIX%%/key.pem;
+        voice_twilio_auth_token t0ken;
 
         location /media/ {
             voice_media_stream echo;
@@ -68,6 +85,14 @@ is($back, $marks, 'every mark returned after playback');
 my $wav = slurp("$dir/heard.wav");
 is(substr($wav, 0, 4) . substr($wav, 8, 8), 'RIFFWAVEfmt ', 'WAV of what the caller heard');
 cmp_ok(length($wav) - 44, '>=', length($heard) - 320, 'it holds the call in real time');
+
+# the same over TLS, as Twilio connects: wss://, signed over the wss URL
+
+my $port2 = ($t->ports)[1];
+$out = `$sim --stream-url wss://localhost:$port2/media/tls --token t0ken --insecure --play $dir/speech.wav --fast --drain-ms 500 --silence-after 0 --record-raw $dir/tls.raw 2>&1`;
+is($?, 0, 'wss:// call completes') or diag $out;
+is(substr(slurp("$dir/tls.raw"), 0, length $sent), $sent,
+    'wss:// echo identical');
 
 # 200 calls at once, with broken peers beside them
 

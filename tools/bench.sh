@@ -1,0 +1,93 @@
+#!/bin/sh
+# make bench: echo calls in real time against one nginx worker, measuring
+# the worker's own CPU time and memory while the calls run.
+#
+#   tools/bench.sh MODULE SIM [CALLS...]
+set -e
+
+module=$1
+sim=$2
+shift 2
+[ $# -gt 0 ] || set -- 1 100 500
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+prefix=$top/build/bench
+nginx=${NGINX_BIN:-/usr/sbin/nginx}
+secs=${BENCH_SECONDS:-10}
+hz=$(getconf CLK_TCK)
+
+port=$(perl -MIO::Socket::INET -e \
+    'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
+                                 LocalPort => 0)->sockport')
+
+rm -rf "$prefix"
+mkdir -p "$prefix/logs"
+chmod 0755 "$prefix"
+
+cat > "$prefix/nginx.conf" <<CONF
+load_module $module;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+        location /media/ { voice_media_stream echo; }
+    }
+}
+CONF
+
+"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
+    > "$prefix/logs/start.log" 2>&1 < /dev/null
+trap '"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e /dev/null -s quit' EXIT
+sleep 0.3
+
+worker=$(pgrep -P "$(cat "$prefix/logs/nginx.pid")" | head -1)
+
+cpu() {
+    awk '{ print $14 + $15 }' "/proc/$worker/stat"
+}
+
+rss() {
+    awk '/^VmRSS/ { print $2 }' "/proc/$worker/status"
+}
+
+echo "echo calls, $secs s of audio each, one nginx worker ($(nproc) cores:"
+echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+echo
+printf '%8s %14s %16s %18s %14s\n' calls "worker CPU %" "CPU us/message" \
+    "worker RSS/call" "failed calls"
+
+for n in "$@"; do
+    rss0=$(rss)
+    c0=$(cpu)
+
+    "$sim" --stream-url "ws://127.0.0.1:$port/media/bench" \
+        --silence-after $((secs * 1000)) --calls "$n" --ramp 2 \
+        --timeout $((secs * 4 + 30)) > "$prefix/sim-$n.out" 2>&1 &
+    simpid=$!
+
+    # the worker's memory with every call live
+    sleep $((secs / 2))
+    rss1=$(rss)
+
+    wait $simpid || true
+    c1=$(cpu)
+
+    failed=$(sed -n 's/.* calls, \([0-9]*\) failed/\1/p' "$prefix/sim-$n.out")
+    msgs=$((n * secs * 50 * 2))
+    awk -v c="$((c1 - c0))" -v hz="$hz" -v s="$secs" -v m="$msgs" \
+        -v n="$n" -v r0="$rss0" -v r1="$rss1" -v f="$failed" 'BEGIN {
+        printf "%8d %13.1f%% %16.2f %15.1f KiB %14s\n", n,
+               100 * c / hz / (s + 1), 1e6 * c / hz / m,
+               (r1 - r0) / n, f
+    }'
+done
+
+echo
+echo "reproduce: make bench BENCH_CALLS=\"$*\" BENCH_SECONDS=$secs"
+echo "(CPU is the worker's utime+stime over the run; messages count both"
+echo " directions, 50 a second each way; RSS is measured mid-call)"
