@@ -1,0 +1,281 @@
+/*
+ * Copyright (C) ngx_http_voice_module authors
+ */
+
+#include <string.h>
+
+#include "voice_sentence.h"
+
+
+static const char  *voice_abbrevs[] = {
+    "dr", "mr", "mrs", "ms", "prof", "sr", "jr", "st", "vs", "etc", "e.g",
+    "i.e", "a.m", "p.m", "no", "mt", "inc", "ltd", "co", NULL
+};
+
+
+static int
+voice_space(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+
+static int
+voice_lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+
+/* the word before position "dot" is an abbreviation or an initial */
+
+static int
+voice_abbrev(const uint8_t *buf, size_t start, size_t dot)
+{
+    size_t       b, n, i;
+    const char  *a;
+
+    b = dot;
+
+    while (b > start && !voice_space(buf[b - 1]) && buf[b - 1] != '('
+           && buf[b - 1] != '"')
+    {
+        b--;
+    }
+
+    n = dot - b;
+
+    if (n == 1 && buf[b] >= 'A' && buf[b] <= 'Z') {
+        return 1;                               /* "J. Smith" */
+    }
+
+    for (i = 0; voice_abbrevs[i]; i++) {
+        a = voice_abbrevs[i];
+
+        if (strlen(a) == n) {
+            size_t  k;
+
+            for (k = 0; k < n && voice_lower(buf[b + k]) == a[k]; k++) {
+                /* void */
+            }
+
+            if (k == n) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+void
+voice_sentence_init(voice_sentence_t *s, uint8_t *buf, size_t cap,
+    size_t max_len)
+{
+    s->buf = buf;
+    s->cap = cap;
+    s->len = 0;
+    s->max_len = max_len < cap ? max_len : cap;
+    s->emitted = 0;
+    s->scan = 0;
+}
+
+
+static int
+voice_sentence_emit(voice_sentence_t *s, size_t end, const uint8_t **out,
+    size_t *out_len)
+{
+    size_t  b, e;
+
+    b = s->emitted;
+    e = end;
+
+    while (b < e && voice_space(s->buf[b])) {
+        b++;
+    }
+
+    while (e > b && voice_space(s->buf[e - 1])) {
+        e--;
+    }
+
+    s->emitted = end;
+    s->scan = end;
+
+    if (e == b) {
+        return 0;
+    }
+
+    *out = s->buf + b;
+    *out_len = e - b;
+
+    return 1;
+}
+
+
+/* the end of the first complete sentence in the buffer, or 0 */
+
+static size_t
+voice_sentence_find(voice_sentence_t *s)
+{
+    size_t    i, j, cut;
+    uint8_t   c;
+
+    for (i = s->scan; i < s->len; i++) {
+        c = s->buf[i];
+
+        if (c == '\n') {
+            return i + 1;
+        }
+
+        /* CJK full stops and the ellipsis character end at once */
+
+        if ((c == 0xe2 || c == 0xe3 || c == 0xef) && i + 2 >= s->len) {
+            s->scan = i;
+            return 0;
+        }
+
+        if (i + 2 < s->len && s->buf[i] == 0xe3 && s->buf[i + 1] == 0x80
+            && s->buf[i + 2] == 0x82)
+        {
+            return i + 3;
+        }
+
+        if (i + 2 < s->len && s->buf[i] == 0xef && s->buf[i + 1] == 0xbc
+            && (s->buf[i + 2] == 0x81 || s->buf[i + 2] == 0x9f))
+        {
+            return i + 3;
+        }
+
+        if (c != '.' && c != '!' && c != '?'
+            && !(i + 2 < s->len && c == 0xe2 && s->buf[i + 1] == 0x80
+                 && s->buf[i + 2] == 0xa6))
+        {
+            continue;
+        }
+
+        /* a run of terminators and closing quotes or brackets */
+
+        j = i;
+
+        while (j < s->len
+               && (s->buf[j] == '.' || s->buf[j] == '!' || s->buf[j] == '?'
+                   || s->buf[j] == '"' || s->buf[j] == '\''
+                   || s->buf[j] == ')' || s->buf[j] == ']'
+                   || s->buf[j] == 0xe2 || s->buf[j] == 0x80
+                   || s->buf[j] == 0xa6 || s->buf[j] == 0x9d))
+        {
+            j++;
+        }
+
+        if (j == s->len) {
+            /* wait: the next character decides */
+            s->scan = i;
+            return 0;
+        }
+
+        if (!voice_space(s->buf[j])) {
+            i = j - 1;
+            continue;
+        }
+
+        if (c == '.' && j == i + 1 && voice_abbrev(s->buf, s->emitted, i)) {
+            continue;
+        }
+
+        return j;
+    }
+
+    s->scan = i;
+
+    /* too long: cut at a clause boundary, else a space */
+
+    if (s->len - s->emitted >= s->max_len) {
+        cut = 0;
+
+        for (i = s->emitted + s->max_len; i > s->emitted; i--) {
+            c = s->buf[i - 1];
+
+            if ((c == ',' || c == ';' || c == ':')
+                && i < s->len && voice_space(s->buf[i]))
+            {
+                return i;
+            }
+
+            if (cut == 0 && voice_space(c)) {
+                cut = i;
+            }
+        }
+
+        if (cut) {
+            return cut;
+        }
+
+        /* one long word: cut on a UTF-8 boundary */
+
+        i = s->emitted + s->max_len;
+
+        while (i > s->emitted + 1 && (s->buf[i] & 0xc0) == 0x80) {
+            i--;
+        }
+
+        return i;
+    }
+
+    return 0;
+}
+
+
+size_t
+voice_sentence_feed(voice_sentence_t *s, const uint8_t *in, size_t len,
+    const uint8_t **out, size_t *out_len, int *ready)
+{
+    size_t  n, end, used;
+
+    *ready = 0;
+    used = 0;
+
+    for ( ;; ) {
+
+        /* a complete sentence already in the buffer */
+
+        end = voice_sentence_find(s);
+
+        if (end) {
+            if (voice_sentence_emit(s, end, out, out_len)) {
+                *ready = 1;
+                return used;
+            }
+
+            continue;
+        }
+
+        if (used == len) {
+            return used;
+        }
+
+        /* make room: drop what was handed out */
+
+        if (s->emitted) {
+            memmove(s->buf, s->buf + s->emitted, s->len - s->emitted);
+            s->len -= s->emitted;
+            s->scan -= s->emitted;
+            s->emitted = 0;
+        }
+
+        n = s->cap - s->len;
+        n = (len - used < n) ? len - used : n;
+
+        memcpy(s->buf + s->len, in + used, n);
+        s->len += n;
+        used += n;
+    }
+}
+
+
+int
+voice_sentence_flush(voice_sentence_t *s, const uint8_t **out,
+    size_t *out_len)
+{
+    return voice_sentence_emit(s, s->len, out, out_len);
+}

@@ -1,0 +1,138 @@
+/*
+ * Copyright (C) ngx_http_voice_module authors
+ */
+
+#include "unit.h"
+#include "voice_sentence.h"
+
+
+static int
+split(const char *in, size_t step, char out[][256], size_t max_len)
+{
+    int                n, ready;
+    size_t             pos, chunk, used, olen;
+    uint8_t            buf[512];
+    const uint8_t     *o;
+    voice_sentence_t   s;
+
+    voice_sentence_init(&s, buf, sizeof(buf), max_len);
+
+    n = 0;
+    pos = 0;
+
+    while (pos < strlen(in)) {
+        chunk = strlen(in) - pos < step ? strlen(in) - pos : step;
+
+        while (chunk) {
+            used = voice_sentence_feed(&s, (const uint8_t *) in + pos, chunk,
+                                       &o, &olen, &ready);
+            pos += used;
+            chunk -= used;
+
+            if (ready) {
+                memcpy(out[n], o, olen);
+                out[n++][olen] = '\0';
+            }
+        }
+    }
+
+    for ( ;; ) {
+        used = voice_sentence_feed(&s, NULL, 0, &o, &olen, &ready);
+
+        if (!ready) {
+            break;
+        }
+
+        memcpy(out[n], o, olen);
+        out[n++][olen] = '\0';
+    }
+
+    if (voice_sentence_flush(&s, &o, &olen)) {
+        memcpy(out[n], o, olen);
+        out[n++][olen] = '\0';
+    }
+
+    return n;
+}
+
+
+static void
+check(const char *in, const char **want, int nwant)
+{
+    int     i, n;
+    size_t  step;
+    char    out[32][256];
+
+    for (step = 1; step <= strlen(in); step++) {
+        n = split(in, step, out, 200);
+
+        if (n != nwant) {
+            UNIT_FAIL("\"%s\" in steps of %zu: %d sentences, want %d", in,
+                      step, n, nwant);
+            return;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (strcmp(out[i], want[i]) != 0) {
+                UNIT_FAIL("\"%s\" step %zu: \"%s\", want \"%s\"", in, step,
+                          out[i], want[i]);
+                return;
+            }
+        }
+    }
+
+    unit_passed++;
+}
+
+
+#define CASE(in, ...)                                                        \
+    do {                                                                     \
+        const char  *w_[] = { __VA_ARGS__ };                                 \
+        check(in, w_, sizeof(w_) / sizeof(w_[0]));                           \
+    } while (0)
+
+
+int
+main(void)
+{
+    int     n;
+    char    out[32][256];
+    char    longs[400];
+
+    CASE("Hello there. How are you?", "Hello there.", "How are you?");
+    CASE("Wow! Really?! Yes.", "Wow!", "Really?!", "Yes.");
+    CASE("It costs 3.50 dollars. Ok.", "It costs 3.50 dollars.", "Ok.");
+    CASE("Ask Dr. Smith today. Bye.", "Ask Dr. Smith today.", "Bye.");
+    CASE("Bring fruit, e.g. apples. Done.", "Bring fruit, e.g. apples.",
+         "Done.");
+    CASE("J. R. R. Tolkien wrote it. Yes.", "J. R. R. Tolkien wrote it.",
+         "Yes.");
+    CASE("He said \"Hi.\" Then left.", "He said \"Hi.\"", "Then left.");
+    CASE("Wait... what? Ok", "Wait...", "what?", "Ok");
+    CASE("Line one\nLine two\n\nLine three", "Line one", "Line two",
+         "Line three");
+    CASE("Open 9 a.m. to 5 p.m. daily. Call us.",
+         "Open 9 a.m. to 5 p.m. daily.", "Call us.");
+    CASE("Café crème? Très bon. 😀 Yes!", "Café crème?", "Très bon.",
+         "😀 Yes!");
+    CASE("你好。今天好吗？", "你好。", "今天好吗？");
+    CHECK_INT(split("  ", 1, out, 200), 0);
+    CASE("No end", "No end");
+
+    /* a long sentence is cut at a clause boundary */
+
+    memset(longs, 0, sizeof(longs));
+    strcpy(longs, "This sentence goes on and on, ");
+
+    while (strlen(longs) < 300) {
+        strcat(longs, "and on ");
+    }
+
+    strcat(longs, "until it ends.");
+    n = split(longs, 7, out, 100);
+    CHECK(n >= 3);
+    CHECK_STR(out[0], "This sentence goes on and on,");
+    CHECK(strlen(out[1]) <= 100);
+
+    UNIT_DONE("sentence");
+}
