@@ -36,6 +36,17 @@ static ngx_int_t ngx_http_voice_variable_duration(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
+static char *ngx_http_voice_tts_format(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_conf_enum_t  ngx_http_voice_dialects[] = {
+    { ngx_string("elevenlabs"), NGX_HTTP_VOICE_ELEVENLABS },
+    { ngx_string("openai"), NGX_HTTP_VOICE_OPENAI },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_conf_enum_t  ngx_http_voice_modes[] = {
     { ngx_string("agent"), NGX_HTTP_VOICE_AGENT },
     { ngx_string("echo"), NGX_HTTP_VOICE_ECHO },
@@ -115,6 +126,125 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, idle_timeout),
       NULL },
 
+    { ngx_string("voice_stt"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, stt),
+      NULL },
+
+    { ngx_string("voice_llm"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, llm),
+      NULL },
+
+    { ngx_string("voice_tts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, tts),
+      NULL },
+
+    { ngx_string("voice_stt_model"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, stt_model),
+      NULL },
+
+    { ngx_string("voice_stt_language"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, stt_language),
+      NULL },
+
+    { ngx_string("voice_llm_model"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, llm_model),
+      NULL },
+
+    { ngx_string("voice_system_prompt"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, system_prompt),
+      NULL },
+
+    { ngx_string("voice_llm_max_history"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, llm_max_history),
+      NULL },
+
+    { ngx_string("voice_tts_dialect"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, tts_dialect),
+      &ngx_http_voice_dialects },
+
+    { ngx_string("voice_tts_model"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, tts_model),
+      NULL },
+
+    { ngx_string("voice_tts_voice"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, tts_voice),
+      NULL },
+
+    { ngx_string("voice_tts_format"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_voice_tts_format,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, tts_format),
+      NULL },
+
+    { ngx_string("voice_greeting"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, greeting),
+      NULL },
+
+    { ngx_string("voice_vad_silence"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, vad_silence),
+      NULL },
+
+    { ngx_string("voice_vad_min_speech"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, vad_min_speech),
+      NULL },
+
+    { ngx_string("voice_barge_in"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, barge_in),
+      NULL },
+
+    { ngx_string("voice_max_utterance"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, max_utterance),
+      NULL },
+
       ngx_null_command
 };
 
@@ -157,7 +287,7 @@ static ngx_http_variable_t  ngx_http_voice_vars[] = {
 
 static ngx_http_module_t  ngx_http_voice_module_ctx = {
     ngx_http_voice_add_variables,          /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_voice_provider_init,          /* postconfiguration */
 
     ngx_http_voice_create_main_conf,       /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -287,6 +417,14 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->max_message = NGX_CONF_UNSET_SIZE;
     vlcf->max_pending = NGX_CONF_UNSET_SIZE;
     vlcf->idle_timeout = NGX_CONF_UNSET_MSEC;
+    vlcf->llm_max_history = NGX_CONF_UNSET_UINT;
+    vlcf->tts_dialect = NGX_CONF_UNSET_UINT;
+    vlcf->tts_format = NGX_CONF_UNSET_UINT;
+    vlcf->tts_rate = NGX_CONF_UNSET_UINT;
+    vlcf->vad_silence = NGX_CONF_UNSET_MSEC;
+    vlcf->vad_min_speech = NGX_CONF_UNSET_MSEC;
+    vlcf->barge_in = NGX_CONF_UNSET;
+    vlcf->max_utterance = NGX_CONF_UNSET_MSEC;
 
     return vlcf;
 }
@@ -314,6 +452,33 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               1024 * 1024);
     ngx_conf_merge_msec_value(conf->idle_timeout, prev->idle_timeout, 30000);
 
+    ngx_conf_merge_str_value(conf->stt, prev->stt, "");
+    ngx_conf_merge_str_value(conf->llm, prev->llm, "");
+    ngx_conf_merge_str_value(conf->tts, prev->tts, "");
+    ngx_conf_merge_str_value(conf->stt_model, prev->stt_model, "whisper-1");
+    ngx_conf_merge_str_value(conf->stt_language, prev->stt_language, "");
+    ngx_conf_merge_str_value(conf->llm_model, prev->llm_model,
+                             "gpt-4o-mini");
+    ngx_conf_merge_str_value(conf->system_prompt, prev->system_prompt,
+                             "You are a helpful assistant on a phone call. "
+                             "Answer in one or two short spoken sentences.");
+    ngx_conf_merge_uint_value(conf->llm_max_history, prev->llm_max_history,
+                              20);
+    ngx_conf_merge_uint_value(conf->tts_dialect, prev->tts_dialect,
+                              NGX_HTTP_VOICE_ELEVENLABS);
+    ngx_conf_merge_str_value(conf->tts_model, prev->tts_model, "");
+    ngx_conf_merge_str_value(conf->tts_voice, prev->tts_voice, "alloy");
+    ngx_conf_merge_uint_value(conf->tts_format, prev->tts_format,
+                              NGX_HTTP_VOICE_TTS_ULAW);
+    ngx_conf_merge_uint_value(conf->tts_rate, prev->tts_rate, 8000);
+    ngx_conf_merge_str_value(conf->greeting, prev->greeting, "");
+    ngx_conf_merge_msec_value(conf->vad_silence, prev->vad_silence, 500);
+    ngx_conf_merge_msec_value(conf->vad_min_speech, prev->vad_min_speech,
+                              200);
+    ngx_conf_merge_value(conf->barge_in, prev->barge_in, 1);
+    ngx_conf_merge_msec_value(conf->max_utterance, prev->max_utterance,
+                              30000);
+
     if (conf->max_message < 1024) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_max_message\" must be at least 1k");
@@ -334,6 +499,16 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_twiml\" in location \"%V\" requires "
                            "\"voice_stream_url\"", conf->handler_location);
+        return NGX_CONF_ERROR;
+    }
+
+    if (!conf->twiml && conf->mode == NGX_HTTP_VOICE_AGENT
+        && (conf->stt.len == 0 || conf->llm.len == 0 || conf->tts.len == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_media_stream agent\" in location \"%V\" "
+                           "requires \"voice_stt\", \"voice_llm\" and "
+                           "\"voice_tts\"", conf->handler_location);
         return NGX_CONF_ERROR;
     }
 
@@ -469,6 +644,54 @@ ngx_http_voice_media_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid mode \"%V\", it must be \"agent\" or "
                        "\"echo\"", &value[1]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_voice_tts_format(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_voice_loc_conf_t  *vlcf = conf;
+
+    ngx_int_t   rate;
+    ngx_str_t  *value;
+
+    if (vlcf->tts_format != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "ulaw_8000") == 0) {
+        vlcf->tts_format = NGX_HTTP_VOICE_TTS_ULAW;
+        vlcf->tts_rate = 8000;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strcmp(value[1].data, "wav") == 0) {
+        vlcf->tts_format = NGX_HTTP_VOICE_TTS_WAV;
+        vlcf->tts_rate = 0;
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len > 4 && ngx_strncmp(value[1].data, "pcm_", 4) == 0) {
+        rate = ngx_atoi(value[1].data + 4, value[1].len - 4);
+
+        if (rate == 8000 || rate == 16000 || rate == 22050 || rate == 24000
+            || rate == 44100)
+        {
+            vlcf->tts_format = NGX_HTTP_VOICE_TTS_PCM;
+            vlcf->tts_rate = rate;
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid format \"%V\", it must be \"ulaw_8000\", "
+                       "\"pcm_8000\", \"pcm_16000\", \"pcm_22050\", "
+                       "\"pcm_24000\", \"pcm_44100\" or \"wav\"",
+                       &value[1]);
 
     return NGX_CONF_ERROR;
 }

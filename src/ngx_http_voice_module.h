@@ -17,6 +17,13 @@
 #define NGX_HTTP_VOICE_AGENT  0
 #define NGX_HTTP_VOICE_ECHO   1
 
+#define NGX_HTTP_VOICE_ELEVENLABS  0
+#define NGX_HTTP_VOICE_OPENAI      1
+
+#define NGX_HTTP_VOICE_TTS_ULAW    0
+#define NGX_HTTP_VOICE_TTS_PCM     1
+#define NGX_HTTP_VOICE_TTS_WAV     2
+
 /* the largest decoded media payload accepted from Twilio (20 ms is 160) */
 #define NGX_HTTP_VOICE_MAX_PAYLOAD  12288
 
@@ -39,6 +46,26 @@ typedef struct {
     size_t                       max_pending;
     ngx_msec_t                   idle_timeout;
 
+    /* the agent */
+    ngx_str_t                    stt;
+    ngx_str_t                    llm;
+    ngx_str_t                    tts;
+    ngx_str_t                    stt_model;
+    ngx_str_t                    stt_language;
+    ngx_str_t                    llm_model;
+    ngx_str_t                    system_prompt;
+    ngx_uint_t                   llm_max_history;
+    ngx_uint_t                   tts_dialect;
+    ngx_str_t                    tts_model;
+    ngx_str_t                    tts_voice;
+    ngx_uint_t                   tts_format;
+    ngx_uint_t                   tts_rate;
+    ngx_str_t                    greeting;
+    ngx_msec_t                   vad_silence;
+    ngx_msec_t                   vad_min_speech;
+    ngx_flag_t                   barge_in;
+    ngx_msec_t                   max_utterance;
+
     /* the location that declared a content handler, for messages */
     ngx_str_t                   *handler_location;
     ngx_uint_t                   twiml;             /* unsigned:1 */
@@ -46,6 +73,34 @@ typedef struct {
 
 
 typedef struct ngx_http_voice_call_s  ngx_http_voice_call_t;
+typedef struct ngx_http_voice_preq_s  ngx_http_voice_preq_t;
+
+typedef void (*ngx_http_voice_data_pt)(ngx_http_voice_preq_t *pr,
+    u_char *data, size_t len);
+typedef void (*ngx_http_voice_done_pt)(ngx_http_voice_preq_t *pr);
+
+
+/* one provider request (a background subrequest) */
+
+struct ngx_http_voice_preq_s {
+    ngx_http_voice_call_t       *call;
+    ngx_http_request_t          *sr;
+    const char                  *name;
+    u_char                      *body;
+    ngx_msec_t                   started;
+    ngx_uint_t                   status;
+
+    ngx_http_voice_data_pt       on_data;
+    ngx_http_voice_done_pt       on_done;
+    ngx_http_voice_done_pt       body_free;
+    void                        *data;
+
+    unsigned                     header:1;
+    unsigned                     last:1;
+    unsigned                     done:1;
+    unsigned                     cancelled:1;
+    unsigned                     ok:1;
+};
 
 typedef void (*ngx_http_voice_audio_pt)(ngx_http_voice_call_t *call,
     u_char *ulaw, size_t n);
@@ -79,6 +134,7 @@ struct ngx_http_voice_call_s {
     ngx_event_t                  idle;
     ngx_event_t                  send;
     ngx_event_t                  closing;
+    ngx_event_t                  flushing;
 
     /* what the call's mode (echo, agent) hooks in */
     ngx_http_voice_audio_pt      on_audio;
@@ -128,6 +184,14 @@ void ngx_http_voice_close(ngx_http_voice_call_t *call, ngx_uint_t code,
 void *ngx_http_voice_malloc(void *ctx, size_t size);
 void *ngx_http_voice_realloc(void *ctx, void *ptr, size_t size);
 void ngx_http_voice_free(void *ctx, void *ptr);
+
+ngx_http_voice_preq_t *ngx_http_voice_provider_request(
+    ngx_http_voice_call_t *call, ngx_str_t *uri, const char *name,
+    const char *content_type, u_char *body, size_t len);
+void ngx_http_voice_provider_cancel(ngx_http_voice_preq_t *pr);
+ngx_int_t ngx_http_voice_provider_init(ngx_conf_t *cf);
+
+void ngx_http_voice_agent_start(ngx_http_voice_call_t *call);
 
 ngx_table_elt_t *ngx_http_voice_find_header(ngx_http_request_t *r,
     const char *name, size_t len);

@@ -71,6 +71,7 @@ static void ngx_http_voice_flush(ngx_http_voice_call_t *call);
 static void ngx_http_voice_idle_handler(ngx_event_t *ev);
 static void ngx_http_voice_send_timeout_handler(ngx_event_t *ev);
 static void ngx_http_voice_close_timeout_handler(ngx_event_t *ev);
+static void ngx_http_voice_flush_handler(ngx_event_t *ev);
 static void ngx_http_voice_finish(ngx_http_voice_call_t *call);
 
 
@@ -307,6 +308,10 @@ ngx_http_voice_accept(ngx_http_request_t *r, ngx_str_t *key)
     call->closing.data = call;
     call->closing.log = c->log;
 
+    call->flushing.handler = ngx_http_voice_flush_handler;
+    call->flushing.data = call;
+    call->flushing.log = c->log;
+
     ngx_http_set_ctx(r, call, ngx_http_voice_module);
 
     /* Sec-WebSocket-Accept: base64(SHA-1(key + GUID)) */
@@ -415,6 +420,10 @@ ngx_http_voice_call_cleanup(void *data)
 
     if (call->closing.timer_set) {
         ngx_del_timer(&call->closing);
+    }
+
+    if (call->flushing.posted) {
+        ngx_delete_posted_event(&call->flushing);
     }
 
     if (call->mode_cleanup) {
@@ -748,6 +757,9 @@ ngx_http_voice_start(ngx_http_voice_call_t *call, voice_twilio_msg_t *m)
 
     if (call->conf->mode == NGX_HTTP_VOICE_ECHO) {
         call->on_audio = ngx_http_voice_echo;
+
+    } else {
+        ngx_http_voice_agent_start(call);
     }
 }
 
@@ -938,6 +950,15 @@ ngx_http_voice_reserve(ngx_http_voice_call_t *call, size_t len)
                     call->out_len - call->out_pos);
         call->out_len -= call->out_pos;
         call->out_pos = 0;
+    }
+
+    /*
+     * Messages queued outside the connection's own events (provider
+     * responses, timers) go out once the current event is done.
+     */
+
+    if (call->out_len == 0 && !call->flushing.posted) {
+        ngx_post_event(&call->flushing, &ngx_posted_events);
     }
 
     need = call->out_len + len;
@@ -1134,6 +1155,16 @@ again:
     if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
         ngx_http_voice_finish(call);
     }
+}
+
+
+static void
+ngx_http_voice_flush_handler(ngx_event_t *ev)
+{
+    ngx_http_voice_call_t  *call = ev->data;
+
+    ngx_http_voice_flush(call);
+    ngx_http_run_posted_requests(call->connection);
 }
 
 

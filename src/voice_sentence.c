@@ -7,9 +7,15 @@
 #include "voice_sentence.h"
 
 
+/* never at the end of a sentence: titles and the like */
 static const char  *voice_abbrevs[] = {
-    "dr", "mr", "mrs", "ms", "prof", "sr", "jr", "st", "vs", "etc", "e.g",
-    "i.e", "a.m", "p.m", "no", "mt", "inc", "ltd", "co", NULL
+    "dr", "mr", "mrs", "ms", "prof", "sr", "jr", "st", "vs", "e.g", "i.e",
+    "no", "mt", NULL
+};
+
+/* at the end of a sentence only when a capital letter follows */
+static const char  *voice_abbrevs_end[] = {
+    "a.m", "p.m", "etc", "inc", "ltd", "co", NULL
 };
 
 
@@ -30,10 +36,35 @@ voice_lower(int c)
 /* the word before position "dot" is an abbreviation or an initial */
 
 static int
-voice_abbrev(const uint8_t *buf, size_t start, size_t dot)
+voice_abbrev_in(const char **list, const uint8_t *buf, size_t b, size_t n)
 {
-    size_t       b, n, i;
+    size_t       i, k;
     const char  *a;
+
+    for (i = 0; list[i]; i++) {
+        a = list[i];
+
+        if (strlen(a) != n) {
+            continue;
+        }
+
+        for (k = 0; k < n && voice_lower(buf[b + k]) == a[k]; k++) {
+            /* void */
+        }
+
+        if (k == n) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+voice_abbrev(const uint8_t *buf, size_t start, size_t dot, size_t len)
+{
+    size_t  b, n, j;
 
     b = dot;
 
@@ -49,20 +80,17 @@ voice_abbrev(const uint8_t *buf, size_t start, size_t dot)
         return 1;                               /* "J. Smith" */
     }
 
-    for (i = 0; voice_abbrevs[i]; i++) {
-        a = voice_abbrevs[i];
+    if (voice_abbrev_in(voice_abbrevs, buf, b, n)) {
+        return 1;
+    }
 
-        if (strlen(a) == n) {
-            size_t  k;
-
-            for (k = 0; k < n && voice_lower(buf[b + k]) == a[k]; k++) {
-                /* void */
-            }
-
-            if (k == n) {
-                return 1;
-            }
+    if (voice_abbrev_in(voice_abbrevs_end, buf, b, n)) {
+        for (j = dot + 1; j < len && voice_space(buf[j]); j++) {
+            /* void */
         }
+
+        /* undecided until the next word starts */
+        return j == len ? -1 : !(buf[j] >= 'A' && buf[j] <= 'Z');
     }
 
     return 0;
@@ -118,6 +146,7 @@ voice_sentence_emit(voice_sentence_t *s, size_t end, const uint8_t **out,
 static size_t
 voice_sentence_find(voice_sentence_t *s)
 {
+    int       k;
     size_t    i, j, cut;
     uint8_t   c;
 
@@ -179,8 +208,17 @@ voice_sentence_find(voice_sentence_t *s)
             continue;
         }
 
-        if (c == '.' && j == i + 1 && voice_abbrev(s->buf, s->emitted, i)) {
-            continue;
+        if (c == '.' && j == i + 1) {
+            k = voice_abbrev(s->buf, s->emitted, i, s->len);
+
+            if (k < 0) {
+                s->scan = i;
+                return 0;
+            }
+
+            if (k) {
+                continue;
+            }
         }
 
         return j;

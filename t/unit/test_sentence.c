@@ -113,6 +113,9 @@ main(void)
          "Line three");
     CASE("Open 9 a.m. to 5 p.m. daily. Call us.",
          "Open 9 a.m. to 5 p.m. daily.", "Call us.");
+    CASE("Open until 5.30 p.m. Anything else?", "Open until 5.30 p.m.",
+         "Anything else?");
+    CASE("Apples, pears etc. are fine.", "Apples, pears etc. are fine.");
     CASE("Café crème? Très bon. 😀 Yes!", "Café crème?", "Très bon.",
          "😀 Yes!");
     CASE("你好。今天好吗？", "你好。", "今天好吗？");

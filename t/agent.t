@@ -1,0 +1,150 @@
+#!/usr/bin/perl
+
+# The agent against fake providers that speak the real wire formats: a
+# full turn (STT -> streamed LLM -> streamed TTS -> audio with marks).
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use VoiceTest;
+use FakeProvider;
+
+my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
+my $t = VoiceTest->new;
+my $dir = $t->prefix;
+mkdir "$dir/fake";
+my $fake = FakeProvider->new(dir => "$dir/fake");
+my $fp = $fake->port;
+
+sub slurp {
+    open my $fh, '<:raw', $_[0] or return '';
+    local $/;
+    return <$fh>;
+}
+
+sub spit {
+    open my $fh, '>', $_[0] or die $!;
+    print $fh $_[1];
+    close $fh;
+}
+
+sub requests {
+    my ($name) = @_;
+    return map { slurp($_) } sort glob "$dir/fake/*-$name.body";
+}
+
+$t->run(<<"CONF");
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        server_name localhost;
+
+        location /media/ {
+            voice_media_stream;
+            voice_stt /_stt;
+            voice_llm /_llm;
+            voice_tts /_tts;
+            voice_system_prompt "You are a test. Be brief.";
+            voice_llm_model test-model;
+            voice_tts_model test-tts;
+            voice_stt_language en;
+        }
+
+        location = /_stt {
+            internal;
+            proxy_pass http://127.0.0.1:$fp/stt;
+        }
+
+        location = /_llm {
+            internal;
+            proxy_pass http://127.0.0.1:$fp/llm;
+            proxy_buffering off;
+        }
+
+        location = /_tts {
+            internal;
+            proxy_pass http://127.0.0.1:$fp/tts;
+            proxy_buffering off;
+        }
+    }
+CONF
+
+my $port = $t->port;
+
+system('espeak-ng', '-s', '150', '-w', "$dir/q.wav",
+    'What are your opening hours today?') == 0 or die "espeak-ng failed";
+
+spit("$dir/fake/stt.text", "What are your opening hours today?");
+spit("$dir/fake/llm.text", "We open at 9 a.m. every day. Dr. Smith is in "
+    . "until 5.30 p.m. Anything else?");
+
+my $out = `$sim --stream-url ws://127.0.0.1:$port/media/one --play $dir/q.wav --silence-after 1500 --fast --drain-ms 4000 --record-raw $dir/heard.raw --save-sent $dir/sent.raw -v 2>$dir/sim.log`;
+is($?, 0, 'call completes') or diag $out, slurp("$dir/sim.log");
+
+# STT got a WAV of the caller's speech
+
+my ($stt) = requests('stt');
+ok($stt, 'STT request made');
+my ($ct) = slurp((glob "$dir/fake/*-stt.head")[0]) =~ /content-type: (.*)/;
+like($ct, qr{^multipart/form-data; boundary=\S+$}, 'multipart Content-Type');
+my ($boundary) = $ct =~ /boundary=(\S+)/;
+my ($wav) = $stt =~ /name="file"; filename="utterance.wav"\r\nContent-Type: audio\/wav\r\n\r\n(.*?)\r\n--\Q$boundary\E\r\n/s;
+ok(defined $wav, 'a file part');
+$wav //= '';
+is(substr($wav, 0, 4), 'RIFF', 'WAV file');
+my ($rate, $bits) = unpack 'V x6 v', substr($wav, 24, 12);
+is($rate, 8000, '8 kHz');
+is(unpack('v', substr($wav, 22, 2)), 1, 'mono');
+like($stt, qr/name="model"\r\n\r\nwhisper-1\r\n/, 'model field');
+like($stt, qr/name="language"\r\n\r\nen\r\n/, 'language field');
+
+my $pcm = substr($wav, 44);
+my $sent = slurp("$dir/sent.raw");
+my $probe = substr($pcm, 4000, 400);
+my $at = index($sent, $probe);
+ok($at >= 0, 'the WAV samples are the caller\'s speech');
+cmp_ok(length($pcm) / 16000, '>=', 1.0, 'utterance at least 1 s');
+cmp_ok(length($pcm) / 16000, '<=', length($sent) / 16000 + 1.5,
+    'no longer than what was sent');
+
+# LLM got system prompt + transcript, streaming
+
+my ($llm) = requests('llm');
+my $req = eval { decode_json($llm) } || {};
+is($req->{model}, 'test-model', 'LLM model');
+is($req->{stream}, JSON::PP::true, 'stream: true');
+is_deeply($req->{messages}, [
+    { role => 'system', content => 'You are a test. Be brief.' },
+    { role => 'user', content => 'What are your opening hours today?' },
+], 'system prompt and transcript');
+unlike(slurp((glob "$dir/fake/*-llm.head")[0]), qr/upgrade|sec-websocket/i,
+    'none of the caller\'s headers reach the provider');
+
+# TTS got every sentence, in order
+
+my @tts = map { (eval { decode_json($_) } || {})->{text} } requests('tts');
+is_deeply(\@tts, ['We open at 9 a.m. every day.',
+    'Dr. Smith is in until 5.30 p.m.', 'Anything else?'],
+    'TTS got each sentence');
+is((eval { decode_json((requests('tts'))[0]) } || {})->{model_id},
+    'test-tts', 'TTS model_id');
+
+# the caller heard each sentence's audio, in order, with marks
+
+my $heard = slurp("$dir/heard.raw");
+my $want = 0;
+$want += length($_) * 160 for @tts;
+is(length($heard) / 2, $want, 'all the reply audio arrived');
+my ($marks, $back) = $out =~ /(\d+) marks \((\d+) returned\)/;
+is($marks, 3, 'a mark after each sentence');
+is($back, 3, 'marks returned as played');
+
+like($t->error_log, qr/caller said "What are your opening hours today\?"/,
+    'transcript logged');
+
+$t->stop;
+
+done_testing;

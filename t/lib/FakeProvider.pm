@@ -1,0 +1,164 @@
+package FakeProvider;
+
+# Fake STT, LLM and TTS servers speaking the providers' wire formats:
+# OpenAI transcriptions (multipart WAV in, {"text"} out), OpenAI chat
+# completions (SSE stream, word by word, with delays) and ElevenLabs-style
+# TTS (JSON in, raw μ-law 8 kHz streamed in uneven chunks).  Every request
+# is recorded under the directory given, as NNN-<path>.body.
+#
+# Behaviour is set per test through files in that directory:
+#   stt.text        the transcript (one line per request, the last repeats)
+#   llm.text        the reply text
+#   fail.<path>     answer that path with this HTTP status instead
+#   hang.<path>     never answer that path
+
+use strict;
+use warnings;
+
+use IO::Socket::INET;
+use Time::HiRes qw(sleep);
+use POSIX ();
+
+sub new {
+    my ($class, %a) = @_;
+    my $self = bless { dir => $a{dir}, n => 0 }, $class;
+    my $l = IO::Socket::INET->new(Listen => 128, LocalAddr => '127.0.0.1',
+        LocalPort => 0, ReuseAddr => 1) or die "listen: $!";
+    $self->{port} = $l->sockport;
+
+    my $pid = fork // die;
+    if ($pid == 0) {
+        $SIG{CHLD} = 'IGNORE';
+        my $n = 0;
+        while (my $c = $l->accept) {
+            $n++;
+            my $child = fork;
+            if (defined $child && $child == 0) {
+                close $l;
+                serve($self->{dir}, $c, $n);
+                POSIX::_exit(0);
+            }
+            close $c;
+        }
+        POSIX::_exit(0);
+    }
+
+    close $l;
+    $self->{pid} = $pid;
+    return $self;
+}
+
+sub port { $_[0]{port} }
+
+sub DESTROY {
+    my ($self) = @_;
+    kill 'KILL', $self->{pid} if $self->{pid};
+}
+
+sub slurp {
+    my ($file) = @_;
+    open my $fh, '<:raw', $file or return undef;
+    local $/;
+    return <$fh>;
+}
+
+sub serve {
+    my ($dir, $c, $n) = @_;
+    binmode $c;
+    local $/ = "\r\n";
+    my $line = <$c> // return;
+    my ($method, $path) = $line =~ m{^(\S+) (\S+)};
+    my %h;
+    while (my $l = <$c>) {
+        last if $l eq "\r\n";
+        $h{lc $1} = $2 if $l =~ /^([^:]+):\s*(.*?)\r\n$/;
+    }
+    my $body = '';
+    my $len = $h{'content-length'} // 0;
+    while (length $body < $len) {
+        my $r = read $c, $body, $len - length $body, length $body;
+        last unless $r;
+    }
+
+    (my $name = $path) =~ s{^/}{};
+    $name =~ s{[^a-z0-9]}{_}g;
+    my $id = sprintf '%03d-%d', $n, $$;
+
+    open my $fh, '>:raw', "$dir/$id-$name.body" or die $!;
+    print $fh $body;
+    close $fh;
+    open $fh, '>', "$dir/$id-$name.head" or die $!;
+    print $fh "$method $path\n", map { "$_: $h{$_}\n" } sort keys %h;
+    close $fh;
+
+    return sleep 3600 if -e "$dir/hang.$name";
+
+    if (my $st = slurp("$dir/fail.$name")) {
+        chomp $st;
+        print $c "HTTP/1.1 $st Failed\r\nContent-Type: application/json\r\n"
+            . "Connection: close\r\n\r\n"
+            . '{"error":{"message":"fake failure","type":"x"}}';
+        return;
+    }
+
+    if ($name eq 'stt') {
+        my @t = split /\n/, (slurp("$dir/stt.text") // "Hello.");
+        my $k = () = glob "$dir/*-stt.body";
+        my $text = $t[$k - 1 < $#t ? $k - 1 : $#t];
+        $text =~ s/(["\\])/\\$1/g;
+        print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            . "Connection: close\r\n\r\n{\"text\":\"$text\"}";
+        return;
+    }
+
+    if ($name eq 'llm') {
+        my $text = slurp("$dir/llm.text") // "Hi there. How can I help?";
+        chomp $text;
+        $c->autoflush(1);
+        print $c "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            . "Connection: close\r\n\r\n";
+        print $c "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":"
+            . "\"assistant\",\"content\":\"\"}}]}\n\n";
+        my @words = split /(?<= )/, $text;
+        for my $w (@words) {
+            (my $j = $w) =~ s/(["\\])/\\$1/g;
+            $j =~ s/\n/\\n/g;
+            my $ev = "data: {\"choices\":[{\"index\":0,\"delta\":"
+                . "{\"content\":\"$j\"}}]}\n\n";
+            # split each event across two writes
+            my $half = int(length($ev) / 2);
+            print $c substr($ev, 0, $half);
+            sleep 0.01;
+            print $c substr($ev, $half);
+            sleep 0.03;
+        }
+        print $c "data: {\"choices\":[{\"index\":0,\"delta\":{},"
+            . "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+        return;
+    }
+
+    if ($name eq 'tts') {
+        my ($text) = $body =~ /"text":"((?:[^"\\]|\\.)*)"/;
+        $text //= '';
+        # a tone, 20 ms of audio per character, with the text's length
+        # recoverable by the test: 160 bytes per character
+        my $audio = join '', map { chr(0x10 + ($_ % 32)) }
+            0 .. 160 * length($text) - 1;
+        $c->autoflush(1);
+        print $c "HTTP/1.1 200 OK\r\nContent-Type: audio/basic\r\n"
+            . "Connection: close\r\n\r\n";
+        my $off = 0;
+        my $k = 0;
+        while ($off < length $audio) {
+            my $size = (97, 333, 1200, 7)[$k++ % 4];
+            print $c substr($audio, $off, $size);
+            $off += $size;
+            sleep 0.005;
+        }
+        return;
+    }
+
+    print $c "HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n";
+}
+
+1;
