@@ -69,6 +69,7 @@ typedef struct {
     unsigned                 used:1;
     unsigned                 done:1;
     unsigned                 marked:1;
+    unsigned                 heard_first:1; /* first byte from TTS */
 } ngx_http_voice_sentence_t;
 
 
@@ -107,6 +108,7 @@ typedef struct {
     u_char                      sentence_buf[2048];
     unsigned                    llm_done:1;
     unsigned                    llm_failed:1;
+    unsigned                    llm_saw_done:1;
     unsigned                    speaking:1;
     unsigned                    greeting:1;
 
@@ -120,7 +122,15 @@ typedef struct {
 
     ngx_http_voice_preq_t      *preqs[NGX_HTTP_VOICE_PREQS];
 
+    /* the turn's timings, logged when its reply starts to play */
     ngx_msec_t                  t_end;          /* utterance ended */
+    ngx_msec_t                  endpointing;
+    ngx_msec_t                  stt_ms;
+    ngx_msec_t                  llm_first_ms;
+    ngx_msec_t                  tts_first_ms;
+    uint64_t                    handoff_us[3];  /* stt->llm, ->tts, ->media */
+    unsigned                    llm_first:1;
+    unsigned                    timed:1;
 } ngx_http_voice_agent_t;
 
 
@@ -136,6 +146,7 @@ static void ngx_http_voice_agent_cleanup(ngx_http_voice_call_t *call);
 static void ngx_http_voice_barge_in(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_end_reply(ngx_http_voice_agent_t *ag,
     ngx_uint_t heard);
+static void ngx_http_voice_reply_check(ngx_http_voice_agent_t *ag);
 
 static void ngx_http_voice_stt_request(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_stt_data(ngx_http_voice_preq_t *pr, u_char *p,
@@ -167,6 +178,8 @@ static void ngx_http_voice_body_free(ngx_http_voice_preq_t *pr);
 static void ngx_http_voice_history_add(ngx_http_voice_agent_t *ag,
     const char *role, const u_char *text, size_t len);
 static void ngx_http_voice_sentence_free(ngx_http_voice_sentence_t *s);
+static void ngx_http_voice_turn_log(ngx_http_voice_agent_t *ag);
+static uint64_t ngx_http_voice_usec(void);
 
 
 void
@@ -216,6 +229,8 @@ ngx_http_voice_agent_start(ngx_http_voice_call_t *call)
 
         ngx_http_voice_history_add(ag, "assistant", conf->greeting.data,
                                    conf->greeting.len);
+        voice_sentence_init(&ag->splitter, ag->sentence_buf,
+                            sizeof(ag->sentence_buf), 300);
         ngx_http_voice_llm_text(ag, conf->greeting.data, conf->greeting.len);
         ngx_http_voice_llm_text(ag, NULL, 0);
     }
@@ -328,6 +343,7 @@ ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag)
         && ag->state == ngx_http_voice_hearing)
     {
         ag->t_end = ngx_current_msec;
+        ag->endpointing = ag->vad.ended_by_limit ? 0 : ag->conf->vad_silence;
         ngx_http_voice_stt_request(ag);
     }
 }
@@ -444,15 +460,7 @@ ngx_http_voice_agent_mark(ngx_http_voice_call_t *call, u_char *name)
 
     ag->heard = ngx_max(ag->heard, (ngx_uint_t) index + 1);
 
-    if (ag->llm_done && ag->heard >= ag->nsentences
-        && ag->playing >= ag->nsentences)
-    {
-        ngx_log_error(NGX_LOG_INFO, call->connection->log, 0,
-                      "voice: reply of %ui sentences played",
-                      ag->nsentences);
-
-        ngx_http_voice_end_reply(ag, ag->heard);
-    }
+    ngx_http_voice_reply_check(ag);
 }
 
 
@@ -469,6 +477,10 @@ ngx_http_voice_agent_dtmf(ngx_http_voice_call_t *call, u_char *digit)
     }
 
     p = ngx_snprintf(text, sizeof(text), "[caller pressed %s]", digit);
+
+    ag->t_end = ngx_current_msec;
+    ag->endpointing = 0;
+    ag->stt_ms = 0;
 
     ngx_http_voice_history_add(ag, "user", text, p - text);
     ngx_http_voice_llm_request(ag);
@@ -577,12 +589,15 @@ ngx_http_voice_stt_done(ngx_http_voice_preq_t *pr)
 {
     int                      rc;
     size_t                   len;
+    uint64_t                 us;
     ngx_http_voice_agent_t  *ag = pr->data;
     u_char                   text[NGX_HTTP_VOICE_TEXT_MAX];
 
     if (ag->stt != pr) {
         return;
     }
+
+    us = ngx_http_voice_usec();
 
     ag->stt = NULL;
     ag->state = ngx_http_voice_listening;
@@ -610,12 +625,16 @@ ngx_http_voice_stt_done(ngx_http_voice_preq_t *pr)
         return;
     }
 
+    ag->stt_ms = ngx_current_msec - pr->started;
+
     ngx_log_error(NGX_LOG_INFO, ag->call->connection->log, 0,
                   "voice: caller said \"%*s\" (stt %M ms)", len, text,
-                  ngx_current_msec - pr->started);
+                  ag->stt_ms);
 
     ngx_http_voice_history_add(ag, "user", text, len);
     ngx_http_voice_llm_request(ag);
+
+    ag->handoff_us[0] = ngx_http_voice_usec() - us;
 }
 
 
@@ -672,6 +691,9 @@ ngx_http_voice_llm_request(ngx_http_voice_agent_t *ag)
 
     ag->llm_done = 0;
     ag->llm_failed = 0;
+    ag->llm_saw_done = 0;
+    ag->llm_first = 0;
+    ag->timed = 0;
     ag->reply_len = 0;
 
     ag->llm = ngx_http_voice_agent_request(ag, &conf->llm, "llm",
@@ -722,11 +744,17 @@ ngx_http_voice_llm_data(ngx_http_voice_preq_t *pr, u_char *p, size_t n)
         switch (rc) {
 
         case VOICE_LLM_TEXT:
+            if (!ag->llm_first) {
+                ag->llm_first = 1;
+                ag->llm_first_ms = ngx_current_msec - pr->started;
+            }
+
             ngx_http_voice_llm_text(ag, text, tlen);
             break;
 
         case VOICE_LLM_DONE:
             /* the end comes with the request's: the tail is flushed then */
+            ag->llm_saw_done = 1;
             break;
 
         case VOICE_LLM_ERROR:
@@ -758,18 +786,25 @@ ngx_http_voice_llm_done(ngx_http_voice_preq_t *pr)
 
     ag->llm = NULL;
 
-    if (!pr->ok || ag->llm_failed) {
-        ngx_log_error(NGX_LOG_ERR, ag->call->connection->log, 0,
-                      "voice: llm provider \"%V\" failed with status %ui%s, "
-                      "turn dropped", &ag->conf->llm, pr->status,
-                      pr->ok ? " (error event)" : "");
+    if (!pr->ok || ag->llm_failed || !ag->llm_saw_done) {
 
-        /* what was said already stays said; the rest is dropped */
+        if (pr->ok && !ag->llm_failed) {
+            ngx_log_error(NGX_LOG_ERR, ag->call->connection->log, 0,
+                          "voice: llm provider \"%V\" stream ended without "
+                          "[DONE], rest of the turn dropped", &ag->conf->llm);
 
-        if (ag->nsentences == 0) {
-            ngx_http_voice_end_reply(ag, 0);
-            return;
+        } else {
+            ngx_log_error(NGX_LOG_ERR, ag->call->connection->log, 0,
+                          "voice: llm provider \"%V\" failed with status "
+                          "%ui%s, turn dropped", &ag->conf->llm, pr->status,
+                          pr->ok ? " (error event)" : "");
         }
+
+        /* what was said already stays said; the unfinished tail goes */
+
+        ag->llm_done = 1;
+        ngx_http_voice_reply_check(ag);
+        return;
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ag->call->connection->log, 0,
@@ -815,14 +850,30 @@ ngx_http_voice_llm_text(ngx_http_voice_agent_t *ag, const u_char *text,
         }
 
         ag->llm_done = 1;
-
-        if (ag->nsentences == 0) {
-            ngx_http_voice_end_reply(ag, 0);
-            return;
-        }
-
         ngx_http_voice_pump(ag);
+        ngx_http_voice_reply_check(ag);
     }
+}
+
+
+/* the reply ends when all of it is said and every mark came back */
+
+static void
+ngx_http_voice_reply_check(ngx_http_voice_agent_t *ag)
+{
+    if (!ag->llm_done || ag->playing < ag->nsentences
+        || ag->heard < ag->nsentences)
+    {
+        return;
+    }
+
+    if (ag->nsentences) {
+        ngx_log_error(NGX_LOG_INFO, ag->call->connection->log, 0,
+                      "voice: reply of %ui sentences played",
+                      ag->nsentences);
+    }
+
+    ngx_http_voice_end_reply(ag, ag->heard);
 }
 
 
@@ -834,10 +885,12 @@ ngx_http_voice_say(ngx_http_voice_agent_t *ag, const u_char *text,
 {
     size_t                      blen;
     u_char                     *body, model[128], voice[64];
+    uint64_t                    us;
     ngx_http_voice_sentence_t  *s;
     ngx_http_voice_loc_conf_t  *conf;
 
     conf = ag->conf;
+    us = ngx_http_voice_usec();
 
     if (ag->nsentences == NGX_HTTP_VOICE_SENTENCES) {
         ngx_log_error(NGX_LOG_INFO, ag->call->connection->log, 0,
@@ -901,12 +954,17 @@ ngx_http_voice_say(ngx_http_voice_agent_t *ag, const u_char *text,
     s->pr->on_data = ngx_http_voice_tts_data;
     s->pr->on_done = ngx_http_voice_tts_done;
     s->pr->data = s;
+
+    if (s->index == 0) {
+        ag->handoff_us[1] = ngx_http_voice_usec() - us;
+    }
 }
 
 
 static void
 ngx_http_voice_tts_data(ngx_http_voice_preq_t *pr, u_char *p, size_t n)
 {
+    uint64_t                    us;
     ngx_http_voice_agent_t     *ag;
     ngx_http_voice_sentence_t  *s = pr->data;
 
@@ -914,6 +972,13 @@ ngx_http_voice_tts_data(ngx_http_voice_preq_t *pr, u_char *p, size_t n)
 
     if (s->pr != pr || pr->status != NGX_HTTP_OK) {
         return;
+    }
+
+    us = ngx_http_voice_usec();
+
+    if (s->index == 0 && !s->heard_first) {
+        s->heard_first = 1;
+        ag->tts_first_ms = ngx_current_msec - pr->started;
     }
 
     if (ag->conf->tts_format == NGX_HTTP_VOICE_TTS_ULAW) {
@@ -924,6 +989,11 @@ ngx_http_voice_tts_data(ngx_http_voice_preq_t *pr, u_char *p, size_t n)
     }
 
     ngx_http_voice_pump(ag);
+
+    if (ag->speaking && !ag->timed) {
+        ag->handoff_us[2] = ngx_http_voice_usec() - us;
+        ngx_http_voice_turn_log(ag);
+    }
 }
 
 
@@ -1202,6 +1272,46 @@ ngx_http_voice_body_free(ngx_http_voice_preq_t *pr)
             ag->preqs[i] = NULL;
         }
     }
+}
+
+
+/*
+ * One line per turn, when its reply starts to play: where the time went
+ * from the end of the caller's speech to the first audio back.  "module"
+ * is the worker's own time in the three hand-offs (STT reply to LLM
+ * request, first sentence to TTS request, first TTS bytes to media).
+ */
+
+static void
+ngx_http_voice_turn_log(ngx_http_voice_agent_t *ag)
+{
+    ag->timed = 1;
+
+    if (ag->greeting) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ag->call->connection->log, 0,
+                  "voice: turn %ui timings: endpointing %M ms, stt %M ms, "
+                  "llm first token %M ms, tts first byte %M ms, "
+                  "voice-to-voice %M ms, module %uL us "
+                  "(%uL + %uL + %uL)",
+                  ag->turn + 1, ag->endpointing, ag->stt_ms,
+                  ag->llm_first_ms, ag->tts_first_ms,
+                  ngx_current_msec - ag->t_end + ag->endpointing,
+                  ag->handoff_us[0] + ag->handoff_us[1] + ag->handoff_us[2],
+                  ag->handoff_us[0], ag->handoff_us[1], ag->handoff_us[2]);
+}
+
+
+static uint64_t
+ngx_http_voice_usec(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 

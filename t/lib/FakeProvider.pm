@@ -8,9 +8,17 @@ package FakeProvider;
 #
 # Behaviour is set per test through files in that directory:
 #   stt.text        the transcript (one line per request, the last repeats)
-#   llm.text        the reply text
-#   fail.<path>     answer that path with this HTTP status instead
-#   hang.<path>     never answer that path
+#   llm.text        the reply text; replies to successive requests are
+#                   separated by lines of "---" (the last repeats)
+#   fail.<path>     answer the next request of that path with this HTTP
+#                   status instead (the file is removed)
+#   hang.<path>     never answer that path; when nginx closes the
+#                   connection, write NNN-<path>.closed
+#   bad.<path>      answer garbage: STT "<html>", LLM a stream cut short
+#                   without [DONE] (the file is removed)
+# TTS audio is 160 bytes per character of text, every byte the sentence's
+# tag: 0x40 + (sum of the text's bytes) % 64, so tests can tell whose
+# audio they hear.
 
 use strict;
 use warnings;
@@ -62,6 +70,13 @@ sub slurp {
     return <$fh>;
 }
 
+sub tag {
+    my ($text) = @_;
+    my $sum = 0;
+    $sum += ord for split //, $text;
+    return 0x40 + $sum % 64;
+}
+
 sub serve {
     my ($dir, $c, $n) = @_;
     binmode $c;
@@ -91,13 +106,29 @@ sub serve {
     print $fh "$method $path\n", map { "$_: $h{$_}\n" } sort keys %h;
     close $fh;
 
-    return sleep 3600 if -e "$dir/hang.$name";
+    if (-e "$dir/hang.$name") {
+        # wait for nginx to give up on us
+        my $buf;
+        1 while sysread $c, $buf, 4096;
+        open my $cl, '>', "$dir/$id-$name.closed";
+        close $cl;
+        return;
+    }
+
+    my $bad = -e "$dir/bad.$name" && unlink "$dir/bad.$name";
 
     if (my $st = slurp("$dir/fail.$name")) {
+        unlink "$dir/fail.$name";
         chomp $st;
         print $c "HTTP/1.1 $st Failed\r\nContent-Type: application/json\r\n"
             . "Connection: close\r\n\r\n"
             . '{"error":{"message":"fake failure","type":"x"}}';
+        return;
+    }
+
+    if ($name eq 'stt' && $bad) {
+        print $c "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+            . "Connection: close\r\n\r\n<html>oops</html>";
         return;
     }
 
@@ -112,7 +143,10 @@ sub serve {
     }
 
     if ($name eq 'llm') {
-        my $text = slurp("$dir/llm.text") // "Hi there. How can I help?";
+        my @r = split /\n---\n/,
+            (slurp("$dir/llm.text") // "Hi there. How can I help?");
+        my $k = () = glob "$dir/*-llm.body";
+        my $text = $r[$k - 1 < $#r ? $k - 1 : $#r];
         chomp $text;
         $c->autoflush(1);
         print $c "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
@@ -131,6 +165,7 @@ sub serve {
             sleep 0.01;
             print $c substr($ev, $half);
             sleep 0.03;
+            return if $bad && $w eq $words[1];
         }
         print $c "data: {\"choices\":[{\"index\":0,\"delta\":{},"
             . "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
@@ -142,8 +177,7 @@ sub serve {
         $text //= '';
         # a tone, 20 ms of audio per character, with the text's length
         # recoverable by the test: 160 bytes per character
-        my $audio = join '', map { chr(0x10 + ($_ % 32)) }
-            0 .. 160 * length($text) - 1;
+        my $audio = chr(tag($text)) x (160 * length($text));
         $c->autoflush(1);
         print $c "HTTP/1.1 200 OK\r\nContent-Type: audio/basic\r\n"
             . "Connection: close\r\n\r\n";

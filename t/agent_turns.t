@@ -1,0 +1,277 @@
+#!/usr/bin/perl
+
+# The agent over whole calls in real time: barge-in, every provider
+# failure (the call goes on and the next utterance works), the caller
+# hanging up mid-request, greeting and DTMF.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use MIME::Base64 qw(decode_base64);
+use Time::HiRes qw(sleep);
+use POSIX ();
+use VoiceTest;
+use FakeProvider;
+
+my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
+my $t = VoiceTest->new;
+my $dir = $t->prefix;
+my $fdir = "$dir/fake";
+mkdir $fdir;
+my $fake = FakeProvider->new(dir => $fdir);
+my $fp = $fake->port;
+my $closed = VoiceTest::free_port();
+
+sub slurp {
+    open my $fh, '<:raw', $_[0] or return '';
+    local $/;
+    return <$fh>;
+}
+
+sub spit {
+    open my $fh, '>', $_[0] or die $!;
+    print $fh $_[1];
+    close $fh;
+}
+
+sub requests {
+    my ($name) = @_;
+    return map { slurp($_) } sort glob "$fdir/*-$name.body";
+}
+
+$t->run(<<"CONF");
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        server_name localhost;
+
+        voice_stt /_stt;
+        voice_llm /_llm;
+        voice_tts /_tts;
+        voice_system_prompt "Be brief.";
+
+        location /media/ {
+            voice_media_stream agent;
+        }
+
+        location /greet/ {
+            voice_media_stream agent;
+            voice_greeting "Hello! How can I help?";
+        }
+
+        location /refused/ {
+            voice_media_stream agent;
+            voice_stt /_refused;
+        }
+
+        location = /_stt {
+            internal;
+            proxy_pass http://127.0.0.1:$fp/stt;
+        }
+
+        location = /_llm {
+            internal;
+            proxy_pass http://127.0.0.1:$fp/llm;
+            proxy_buffering off;
+            proxy_read_timeout 1s;
+        }
+
+        location = /_tts {
+            internal;
+            proxy_pass http://127.0.0.1:$fp/tts;
+            proxy_buffering off;
+        }
+
+        location = /_refused {
+            internal;
+            proxy_pass http://127.0.0.1:$closed/stt;
+        }
+    }
+CONF
+
+my $port = $t->port;
+
+# caller audio: phrases with silences between them, 8 kHz PCM16 WAV
+
+my %said;
+sub speech {
+    my ($text) = @_;
+    return $said{$text} if $said{$text};
+    my $f = "$dir/say" . scalar(keys %said) . '.wav';
+    system('espeak-ng', '-s', '160', '-w', $f, $text) == 0 or die;
+    my $w = slurp($f);
+    my $rate = unpack 'V', substr($w, 24, 4);
+    my $pcm = substr($w, index($w, 'data') + 8);
+    return $said{$text} = [$rate, $pcm];
+}
+
+sub caller_wav {
+    my ($file, @parts) = @_;
+    my ($rate, $pcm) = (undef, '');
+    for my $p (@parts) {
+        if ($p =~ /^\d+$/) {
+            $pcm .= "\0\0" x int(($rate // 22050) * $p / 1000);
+        } else {
+            my $s = speech($p);
+            $rate = $s->[0];
+            $pcm .= $s->[1];
+        }
+    }
+    $rate //= 22050;
+    open my $fh, '>:raw', $file or die;
+    print $fh 'RIFF', pack('V', 36 + length $pcm), 'WAVEfmt ',
+        pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16),
+        'data', pack('V', length $pcm), $pcm;
+    close $fh;
+}
+
+sub fresh {
+    unlink glob "$fdir/*";
+    spit("$fdir/stt.text", join "\n", @_);
+}
+
+sub call {
+    my ($path, $wav, @opt) = @_;
+    my $out = `$sim --stream-url ws://127.0.0.1:$port$path --play $wav @opt -v 2>$dir/sim.log`;
+    return ($? >> 8, $out, slurp("$dir/sim.log"));
+}
+
+my $q1 = 'What are your opening hours?';
+my $q2 = 'And on Sundays?';
+caller_wav("$dir/two.wav", $q1, 2500, $q2, 500);
+
+# barge-in: the caller speaks while the agent's reply plays
+
+fresh('What are your opening hours?', 'And on Sundays?');
+spit("$fdir/llm.text", 'Sure thing. We are open every single day of the '
+    . 'week from nine in the morning until five in the evening. On '
+    . 'weekends we open a little later. Anything else?'
+    . "\n---\nClosed on Sundays. Sorry about that.");
+caller_wav("$dir/barge.wav", $q1, 1500, $q2, 500);
+
+my ($rc, $out, $log) = call('/media/barge', "$dir/barge.wav",
+    '--silence-after 5000');
+is($rc, 0, 'barge-in call completes') or diag $out;
+my ($clears) = $out =~ /(\d+) clears/;
+cmp_ok($clears // 0, '>=', 1, 'clear sent');
+
+my @llm = map { decode_json($_) } requests('llm');
+is(scalar @llm, 2, 'a second turn after the interruption');
+my $m = $llm[1]{messages} || [];
+is($m->[1]{content}, $q1, 'history: first question');
+is($m->[2]{role}, 'assistant', 'history: the reply');
+is($m->[2]{content}, 'Sure thing.', 'history keeps only what was heard');
+is($m->[3]{content}, $q2, 'history: the interruption is the next question');
+
+# no audio of the first reply after the clear
+
+my @tts = map { (decode_json($_))->{text} } requests('tts');
+my %first = map { FakeProvider::tag($_) => 1 } grep { !/Sunday/ }
+    @tts[0 .. 3];
+my ($after) = $log =~ /< \{"event":"clear".*?\n(.*)/s;
+my $stale = 0;
+for my $p (($after // '') =~ /"payload":"([^"]+)"/g) {
+    my $bytes = decode_base64($p);
+    $stale++ if grep { $first{ord $_} } split //, substr($bytes, 0, 1);
+}
+is($stale, 0, 'no audio of the interrupted reply after the clear');
+ok(defined $after && $after =~ /"media"/, 'the next reply is heard');
+like($t->error_log, qr/caller interrupted, 1 of \d+ sentences heard/,
+    'interruption logged');
+
+# provider failures: that turn is dropped, the next utterance works
+
+sub failure {
+    my ($name, $setup, $log_re) = @_;
+    fresh($q1, $q2);
+    spit("$fdir/llm.text", 'Nine to five. Anything else?');
+    $setup->();
+    my ($rc, $out) = call("/media/$name", "$dir/two.wav",
+        '--silence-after 3000');
+    is($rc, 0, "$name: the call goes on to its end") or diag $out;
+    like($t->error_log, $log_re, "$name: logged");
+    my @tts = map { (decode_json($_))->{text} } requests('tts');
+    ok(grep({ $_ eq 'Nine to five.' } @tts), "$name: the next turn is spoken");
+    like($out, qr/, [1-9]\d* media messages/, "$name: the caller hears it");
+}
+
+failure('stt-500', sub { spit("$fdir/fail.stt", 500) },
+    qr/stt provider "\/_stt" failed with status 500, turn dropped/);
+failure('stt-bad', sub { spit("$fdir/bad.stt", 1) },
+    qr/stt provider "\/_stt" sent an invalid reply/);
+failure('llm-503', sub { spit("$fdir/fail.llm", 503) },
+    qr/llm provider "\/_llm" failed with status 503/);
+failure('llm-cut', sub { spit("$fdir/bad.llm", 1) },
+    qr/llm provider "\/_llm" stream ended without \[DONE\]/);
+failure('tts-500', sub { spit("$fdir/fail.tts", 500) },
+    qr/tts provider "\/_tts" failed with status 500, sentence 0 dropped/);
+
+# a provider that never answers: proxy_read_timeout, then the next works
+
+fresh($q1, $q2);
+spit("$fdir/llm.text", 'Nine to five. Anything else?');
+spit("$fdir/hang.llm", 1);
+my $pid = fork // die;
+if ($pid == 0) {
+    for (1 .. 100) {
+        last if my @g = glob "$fdir/*-llm.head";
+        sleep 0.05;
+    }
+    unlink "$fdir/hang.llm";
+    POSIX::_exit(0);    # no END blocks: they would stop nginx
+}
+($rc, $out) = call('/media/timeout', "$dir/two.wav", '--silence-after 3000');
+waitpid $pid, 0;
+is($rc, 0, 'llm timeout: the call goes on');
+like($t->error_log, qr/llm provider "\/_llm" failed with status 504/,
+    'llm timeout: logged with 504');
+ok(grep({ (decode_json($_))->{text} eq 'Nine to five.' } requests('tts')),
+    'llm timeout: the next turn is spoken');
+
+# connection refused
+
+fresh($q1);
+($rc, $out) = call('/refused/x', "$dir/two.wav", '--silence-after 1000');
+is($rc, 0, 'connection refused: the call goes on');
+like($t->error_log, qr/stt provider "\/_refused" failed with status 502/,
+    'connection refused: logged with 502');
+
+# the caller hangs up mid-STT, mid-LLM, mid-TTS: nothing left running
+
+caller_wav("$dir/one.wav", $q1, 700);
+for my $stage (qw(stt llm tts)) {
+    fresh($q1);
+    spit("$fdir/hang.$stage", 1);
+    ($rc, $out) = call("/media/hangup-$stage", "$dir/one.wav",
+        '--fast --drain-ms 600 --silence-after 700');
+    is($rc, 0, "hang-up mid-$stage: call ends");
+    my $ok = 0;
+    for (1 .. 100) {
+        $ok = 1, last if my @g = glob "$fdir/*-$stage.closed";
+        sleep 0.05;
+    }
+    ok($ok, "hang-up mid-$stage: the provider connection was closed");
+}
+
+# greeting first, then DTMF reaches the LLM as text
+
+fresh($q1);
+spit("$fdir/llm.text", 'You pressed five.');
+caller_wav("$dir/quiet.wav", 300);
+($rc, $out) = call('/greet/x', "$dir/quiet.wav",
+    '--fast --drain-ms 1500 --silence-after 300 --dtmf 5');
+is($rc, 0, 'greeting call completes') or diag $out;
+@tts = map { (decode_json($_))->{text} } requests('tts');
+is($tts[0], 'Hello!', 'greeting spoken first');
+is($tts[1], 'How can I help?', 'all of it');
+@llm = map { decode_json($_) } requests('llm');
+is($llm[0]{messages}[1]{content}, 'Hello! How can I help?',
+    'greeting in the history');
+is($llm[0]{messages}[-1]{content}, '[caller pressed 5]', 'DTMF as text');
+
+$t->stop;
+
+done_testing;
