@@ -31,6 +31,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -49,6 +50,7 @@
 #define SIM_FRAME       160             /* 20 ms of μ-law */
 #define SIM_MSG_MAX     (256 * 1024)
 #define SIM_MARKS_MAX   256
+#define SIM_SAY_MAX     32
 #define SIM_GUID        "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -66,6 +68,25 @@ typedef struct {
     char           name[VOICE_TWILIO_NAME_MAX + 1];
     size_t         at;                  /* playout position it follows */
 } sim_mark_t;
+
+
+/* one thing the caller says in a scripted call (--say) */
+
+typedef struct {
+    const char    *text;
+    uint8_t       *audio;               /* μ-law 8 kHz */
+    size_t         len;
+    int            interrupt_ms;        /* start while the agent speaks */
+} sim_say_t;
+
+
+/* what the caller's side saw of one turn */
+
+typedef struct {
+    double         t_said;              /* caller started */
+    double         t_end;               /* caller stopped */
+    double         t_reply;             /* first agent audio after it */
+} sim_turn_t;
 
 
 typedef struct {
@@ -107,6 +128,20 @@ typedef struct {
     size_t         heard_len;
     size_t         heard_size;
 
+    int16_t       *call_wav;            /* stereo: caller, agent */
+    size_t         call_len;            /* frames */
+    size_t         call_size;
+
+    /* a scripted call: what is said when */
+    int            say;                 /* the next or current --say */
+    size_t         say_pos;
+    int            saying;
+    int            talking;             /* the agent's audio plays */
+    int            awaiting;            /* a turn waits for its reply */
+    double         t_talk;              /* agent started / went quiet */
+    double         t_said_end;
+    sim_turn_t     turns[SIM_SAY_MAX];
+
     double         t_start;
     double         t_open;
     double         t_first_in;          /* first caller media sent */
@@ -132,6 +167,11 @@ typedef struct {
     const char    *record_raw;
     const char    *save_sent;
     const char    *dtmf;
+    const char    *record_call;
+    sim_say_t      says[SIM_SAY_MAX];
+    int            nsays;
+    int            pause_ms;
+    int            live;
     int            calls;
     int            ramp_ms;
     int            silence_after;
@@ -145,6 +185,9 @@ typedef struct {
 
 
 static sim_conf_t   conf;
+
+static void synthesize(sim_say_t *say);
+static uint8_t *load_wav(const char *file, int raw_ulaw, size_t *out_len);
 static int          ep;
 static SSL_CTX     *ssl_ctx;
 
@@ -981,13 +1024,203 @@ start_call(sim_call_t *c, struct addrinfo *ai)
 }
 
 
+static void
+send_media(sim_call_t *c, const uint8_t *frame)
+{
+    size_t   n;
+    char     b64buf[SIM_FRAME * 2];
+    uint8_t  json[1024];
+
+    b64(frame, SIM_FRAME, b64buf);
+
+    if (c->sent == 0) {
+        c->t_first_in = now();
+    }
+
+    c->seq++;
+    n = voice_twilio_build_media(json, sizeof(json), c->stream_sid, c->seq,
+                                 c->sent / SIM_FRAME + 1, c->sent / 8,
+                                 (uint8_t *) b64buf, strlen(b64buf));
+    send_frame(c, VOICE_WS_OP_TEXT, json, n);
+    c->sent += SIM_FRAME;
+}
+
+
+/* the call as a stereo WAV: caller left, agent right, 20 ms a tick */
+
+static void
+record_call(sim_call_t *c, const uint8_t *caller, const uint8_t *agent,
+    size_t agent_n)
+{
+    size_t    i;
+    int16_t  *f;
+
+    if (conf.record_call == NULL || c->id != 1 || conf.fast) {
+        return;
+    }
+
+    c->call_wav = grow(c->call_wav, &c->call_size,
+                       (c->call_len + SIM_FRAME) * 2, 2);
+    f = c->call_wav + c->call_len * 2;
+
+    for (i = 0; i < SIM_FRAME; i++) {
+        f[2 * i] = caller ? voice_ulaw_decode(caller[i]) : 0;
+        f[2 * i + 1] = (agent && i < agent_n) ? voice_ulaw_decode(agent[i])
+                                              : 0;
+    }
+
+    c->call_len += SIM_FRAME;
+}
+
+
+static void
+live(const char *fmt, ...)
+{
+    va_list     ap;
+    time_t      now_t;
+    struct tm   tm;
+    char        ts[16];
+
+    if (!conf.live) {
+        return;
+    }
+
+    now_t = time(NULL);
+    localtime_r(&now_t, &tm);
+    strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+
+    printf("[%s] ", ts);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+}
+
+
+/*
+ * A scripted call (--say): each line is said when the agent has answered
+ * the one before and gone quiet for --pause, or, with --interrupt, that
+ * long into the agent's answer.  The call hangs up once the last answer
+ * has been heard (or after --silence-after of nothing).
+ */
+
+static void
+script_tick(sim_call_t *c, double t, const uint8_t *agent, size_t agent_n)
+{
+    int         start;
+    uint8_t     frame[SIM_FRAME];
+    sim_say_t  *say;
+    sim_turn_t *turn;
+    size_t      i, n;
+    uint8_t     json[1024];
+
+    /* what the caller hears */
+
+    if (agent && !c->talking) {
+        c->talking = 1;
+        c->t_talk = t;
+
+        if (c->awaiting) {
+            c->awaiting = 0;
+            c->turns[c->say - 1].t_reply = t;
+
+            if (c->id == 1) {
+                live("agent answers, %.0f ms after the caller stopped",
+                     (t - c->t_said_end) * 1000);
+            }
+        }
+
+    } else if (agent == NULL && c->talking) {
+        c->talking = 0;
+        c->t_talk = t;
+    }
+
+    if (c->saying) {
+        say = &conf.says[c->say];
+        n = say->len - c->say_pos;
+        n = n < SIM_FRAME ? n : SIM_FRAME;
+
+        memcpy(frame, say->audio + c->say_pos, n);
+        memset(frame + n, 0xff, SIM_FRAME - n);
+        c->say_pos += n;
+
+        if (c->say_pos == say->len) {
+            c->saying = 0;
+            c->say++;
+            c->awaiting = 1;
+            c->t_said_end = t;
+            c->turns[c->say - 1].t_end = t;
+        }
+
+        send_media(c, frame);
+        record_call(c, frame, agent, agent_n);
+        return;
+    }
+
+    memset(frame, 0xff, SIM_FRAME);
+    send_media(c, frame);
+    record_call(c, frame, agent, agent_n);
+
+    if (c->say < conf.nsays) {
+        say = &conf.says[c->say];
+
+        if (say->interrupt_ms) {
+            start = c->talking && !c->awaiting
+                    && t - c->t_talk >= say->interrupt_ms / 1000.0;
+
+        } else {
+            start = !c->talking
+                    && (!c->awaiting || t - c->t_said_end > 15)
+                    && t - (c->t_talk > c->t_open ? c->t_talk : c->t_open)
+                       >= conf.pause_ms / 1000.0
+                    && t - c->t_open >= 1.5;
+        }
+
+        if (start) {
+            c->saying = 1;
+            c->say_pos = 0;
+            c->awaiting = 0;
+            turn = &c->turns[c->say];
+            turn->t_said = t;
+
+            if (c->id == 1) {
+                live("caller: %s%s", say->text,
+                     say->interrupt_ms ? "   (interrupting)" : "");
+            }
+        }
+
+        return;
+    }
+
+    /* the last answer heard, or nothing for --silence-after: hang up */
+
+    if (!c->stop_sent && !c->talking
+        && ((!c->awaiting && t - c->t_talk >= 2 * conf.pause_ms / 1000.0)
+            || t - c->t_said_end >= conf.silence_after / 1000.0))
+    {
+        i = voice_twilio_build_stop(json, sizeof(json), c->stream_sid,
+                                    c->call_sid,
+                                    "AC00000000000000000000000000000000",
+                                    ++c->seq);
+        send_text(c, json, i);
+        c->stop_sent = 1;
+
+        if (c->id == 1) {
+            live("caller hangs up");
+        }
+    }
+}
+
+
 /* every 20 ms: send the next frame of caller audio, play out 20 ms */
 
 static void
 tick(sim_call_t *c, double t)
 {
-    size_t   n, total, chunk;
+    size_t   n, total, chunk, agent_n;
     int      i, j;
+    uint8_t *agent, *caller;
     uint8_t  frame[SIM_FRAME];
     char     b64buf[SIM_FRAME * 2];
     uint8_t  json[1024];
@@ -998,12 +1231,18 @@ tick(sim_call_t *c, double t)
 
     /* playout */
 
+    agent = NULL;
+    agent_n = 0;
+
     if (c->played < c->play_len) {
         n = c->play_len - c->played;
 
         if (!conf.fast && n > SIM_FRAME) {
             n = SIM_FRAME;
         }
+
+        agent = c->play + c->played;
+        agent_n = n;
 
         if (conf.record) {
             c->heard = grow(c->heard, &c->heard_size, c->heard_len + n, 2);
@@ -1031,6 +1270,14 @@ tick(sim_call_t *c, double t)
 
     c->nmarks = j;
 
+    if (conf.nsays) {
+        script_tick(c, t, agent, agent_n);
+        flush_out(c);
+        return;
+    }
+
+    caller = NULL;
+
     /* caller audio, then silence */
 
     total = audio_len + (size_t) conf.silence_after * 8;
@@ -1043,6 +1290,7 @@ tick(sim_call_t *c, double t)
         }
 
         b64(frame, SIM_FRAME, b64buf);
+        caller = frame;
 
         if (c->sent == 0) {
             c->t_first_in = t;
@@ -1061,6 +1309,8 @@ tick(sim_call_t *c, double t)
             c->t_audio_end = t;
         }
     }
+
+    record_call(c, caller, agent, agent_n);
 
     /* hang up when the audio is done and the agent has gone quiet */
 
@@ -1085,21 +1335,102 @@ tick(sim_call_t *c, double t)
 static void
 load_audio(void)
 {
+    int  i;
+
+    for (i = 0; i < conf.nsays; i++) {
+        synthesize(&conf.says[i]);
+    }
+
+    if (conf.play) {
+        audio = load_wav(conf.play, 0, &audio_len);
+
+    } else if (conf.play_ulaw) {
+        audio = load_wav(conf.play_ulaw, 1, &audio_len);
+    }
+}
+
+
+/* --say: espeak-ng speaks the text into a WAV file, read back as μ-law */
+
+static void
+synthesize(sim_say_t *say)
+{
+    int          fd, status;
+    size_t       start, end;
+    pid_t        pid;
+    char         file[] = "/tmp/voice-sim-XXXXXX";
+    const char  *tmp;
+    char         path[512];
+
+    tmp = getenv("TMPDIR");
+    snprintf(path, sizeof(path), "%s/voice-sim-XXXXXX",
+             tmp ? tmp : "/tmp");
+
+    fd = mkstemp(path);
+    if (fd < 0) {
+        fd = mkstemp(file);
+        if (fd < 0) {
+            die("mkstemp: %s", strerror(errno));
+        }
+
+        snprintf(path, sizeof(path), "%s", file);
+    }
+
+    close(fd);
+
+    pid = fork();
+
+    if (pid == 0) {
+        execlp("espeak-ng", "espeak-ng", "-s", "155", "-w", path, say->text,
+               (char *) NULL);
+        _exit(127);
+    }
+
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)
+        || WEXITSTATUS(status) != 0)
+    {
+        unlink(path);
+        die("--say needs espeak-ng (apt-get install espeak-ng)");
+    }
+
+    say->audio = load_wav(path, 0, &say->len);
+    unlink(path);
+
+    /* the speech alone: the turn's timings start where the voice stops */
+
+    for (start = 0; start < say->len; start++) {
+        if (abs(voice_ulaw_decode(say->audio[start])) > 300) {
+            break;
+        }
+    }
+
+    for (end = say->len; end > start; end--) {
+        if (abs(voice_ulaw_decode(say->audio[end - 1])) > 300) {
+            break;
+        }
+    }
+
+    memmove(say->audio, say->audio + start, end - start);
+    say->len = end - start;
+
+    if (say->len == 0) {
+        die("espeak-ng said nothing for \"%s\"", say->text);
+    }
+}
+
+
+/* a WAV file (PCM16 or G.711, any rate and channels) or raw μ-law */
+
+static uint8_t *
+load_wav(const char *file, int raw_ulaw, size_t *out_len)
+{
     FILE              *f;
-    uint8_t           *buf;
+    uint8_t           *buf, *ulaw;
     size_t             len, i, frames, used, out_n;
     int16_t           *pcm, *rs_out;
     struct stat        st;
     voice_wav_t        wav;
     voice_resampler_t *rs;
-    const char        *file;
-
-    file = conf.play ? conf.play : conf.play_ulaw;
-
-    if (file == NULL) {
-        audio_len = 0;
-        return;
-    }
 
     f = fopen(file, "rb");
     if (f == NULL || fstat(fileno(f), &st) < 0) {
@@ -1115,10 +1446,9 @@ load_audio(void)
 
     fclose(f);
 
-    if (conf.play_ulaw) {
-        audio = buf;
-        audio_len = len;
-        return;
+    if (raw_ulaw) {
+        *out_len = len;
+        return buf;
     }
 
     if (voice_wav_parse(buf, len, &wav) != 0) {
@@ -1171,12 +1501,14 @@ load_audio(void)
         frames = out_n;
     }
 
-    audio = malloc(frames + SIM_FRAME);
-    voice_ulaw_encode_buf(pcm, frames, audio);
-    audio_len = frames;
+    ulaw = malloc(frames + SIM_FRAME);
+    voice_ulaw_encode_buf(pcm, frames, ulaw);
+    *out_len = frames;
 
     free(pcm);
     free(buf);
+
+    return ulaw;
 }
 
 
@@ -1209,7 +1541,13 @@ usage(void)
         "  --play FILE.wav      caller audio (PCM16/G.711, any rate, to 8 kHz)\n"
         "  --play-ulaw FILE     caller audio as raw 8 kHz μ-law\n"
         "  --silence-after MS   silence streamed after the audio (1000)\n"
+        "  --say TEXT           say this (espeak-ng) once the agent is quiet;\n"
+        "                       repeat for a conversation\n"
+        "  --interrupt MS       the next --say starts MS into the agent's answer\n"
+        "  --pause MS           quiet before each --say (800)\n"
         "  --record OUT.wav     what the caller heard, in real time\n"
+        "  --record-call OUT.wav  the call in stereo: caller left, agent right\n"
+        "  --live               print the conversation as it happens\n"
         "  --record-raw OUT     the received audio as raw PCM16, no gaps\n"
         "  --save-sent OUT      the caller audio sent, as raw PCM16\n"
         "  --calls N            N calls at once; --ramp MS between starts\n"
@@ -1226,7 +1564,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-    int                  i, n, started, done, failed, opt;
+    int                  i, n, started, done, failed, opt, interrupt;
     double               t, next_tick, deadline, next_start;
     sim_call_t          *calls, *c;
     struct addrinfo      hints, *ai;
@@ -1250,11 +1588,17 @@ main(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },
         { "timeout", required_argument, NULL, 'T' },
         { "insecure", no_argument, NULL, 'k' },
+        { "say", required_argument, NULL, 'y' },
+        { "interrupt", required_argument, NULL, 'I' },
+        { "pause", required_argument, NULL, 'Z' },
+        { "record-call", required_argument, NULL, 'C' },
+        { "live", no_argument, NULL, 'L' },
         { NULL, 0, NULL, 0 }
     };
 
     conf.calls = 1;
-    conf.silence_after = 1000;
+    conf.pause_ms = 800;
+    conf.silence_after = -1;
     conf.drain_ms = 2000;
     conf.timeout = 120;
 
@@ -1278,12 +1622,35 @@ main(int argc, char **argv)
         case 'T': conf.timeout = atoi(optarg); break;
         case 'k': conf.insecure = 1; break;
         case 'v': conf.verbose = 1; break;
+        case 'y':
+            if (conf.nsays == SIM_SAY_MAX) {
+                die("at most %d --say", SIM_SAY_MAX);
+            }
+
+            conf.says[conf.nsays++].text = optarg;
+            interrupt = 0;
+            break;
+        case 'I':
+            interrupt = atoi(optarg);
+            if (conf.nsays < SIM_SAY_MAX) {
+                conf.says[conf.nsays].interrupt_ms = interrupt;
+            }
+            break;
+        case 'Z': conf.pause_ms = atoi(optarg); break;
+        case 'C': conf.record_call = optarg; break;
+        case 'L': conf.live = 1; break;
         default: usage();
         }
     }
 
-    if ((conf.url == NULL) == (conf.stream_url == NULL) || conf.calls < 1) {
+    if ((conf.url == NULL) == (conf.stream_url == NULL) || conf.calls < 1
+        || (conf.nsays && (conf.play || conf.play_ulaw || conf.fast)))
+    {
         usage();
+    }
+
+    if (conf.silence_after < 0) {
+        conf.silence_after = conf.nsays ? 15000 : 1000;
     }
 
     srandom((unsigned) time(NULL) ^ (unsigned) getpid());
@@ -1428,7 +1795,8 @@ main(int argc, char **argv)
             printf("%s{\"id\":%d,\"ok\":%s,\"end\":\"%s\",\"close\":%d,"
                    "\"handshake_ms\":%.1f,\"first_reply_ms\":%.1f,"
                    "\"media_out\":%lu,\"audio_heard_bytes\":%zu,"
-                   "\"marks\":%lu,\"marks_returned\":%lu,\"clears\":%lu}",
+                   "\"marks\":%lu,\"marks_returned\":%lu,\"clears\":%lu,"
+                   "\"turns\":[",
                    i ? "," : "", c->id, c->failed ? "false" : "true",
                    c->why ? c->why : "", c->close_code,
                    c->t_open > 0 ? (c->t_open - c->t_start) * 1000 : -1.0,
@@ -1436,6 +1804,19 @@ main(int argc, char **argv)
                                       : -1.0,
                    c->media_out, c->play_len, c->marks_in, c->marks_back,
                    c->clears);
+
+            for (n = 0; n < c->say; n++) {
+                sim_turn_t  *tu = &c->turns[n];
+
+                printf("%s{\"said_at_ms\":%.0f,\"said_ms\":%.0f,"
+                       "\"reply_after_ms\":%.0f}", n ? "," : "",
+                       (tu->t_said - c->t_open) * 1000,
+                       (tu->t_end - tu->t_said) * 1000,
+                       tu->t_reply > 0 ? (tu->t_reply - tu->t_end) * 1000
+                                       : -1.0);
+            }
+
+            printf("]}");
 
         } else if (conf.calls <= 20 || c->failed) {
             printf("call %d: %s, close %d, handshake %.1f ms, first reply "
@@ -1447,6 +1828,21 @@ main(int argc, char **argv)
                                       : -1.0,
                    c->media_out, c->play_len, c->marks_in, c->marks_back,
                    c->clears);
+
+            for (n = 0; n < c->say; n++) {
+                sim_turn_t  *tu = &c->turns[n];
+
+                printf("  turn %d: said %.1f s in, for %.1f s; ", n + 1,
+                       tu->t_said - c->t_open, tu->t_end - tu->t_said);
+
+                if (tu->t_reply > 0) {
+                    printf("answered %.0f ms after the caller stopped\n",
+                           (tu->t_reply - tu->t_end) * 1000);
+
+                } else {
+                    printf("no answer\n");
+                }
+            }
         }
     }
 
@@ -1466,6 +1862,14 @@ main(int argc, char **argv)
         voice_wav_header(hdr, 8000, 1, c->heard_len * 2);
         write_file(conf.record, hdr, sizeof(hdr), c->heard,
                    c->heard_len * 2);
+    }
+
+    if (conf.record_call) {
+        uint8_t  hdr[VOICE_WAV_HEADER];
+
+        voice_wav_header(hdr, 8000, 2, c->call_len * 4);
+        write_file(conf.record_call, hdr, sizeof(hdr), c->call_wav,
+                   c->call_len * 4);
     }
 
     if (conf.record_raw) {
