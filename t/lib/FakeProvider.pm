@@ -16,6 +16,14 @@ package FakeProvider;
 #                   connection, write NNN-<path>.closed
 #   bad.<path>      answer garbage: STT "<html>", LLM a stream cut short
 #                   without [DONE] (the file is removed)
+#   tts.pcm         answer TTS with a 1 kHz sine as PCM16LE at the rate
+#                   this file holds (e.g. 16000), 20 ms per character;
+#                   with tts.wav too, as a WAV file
+#   wait.llm        before [DONE], wait (up to 5 s) for the first TTS
+#                   request; write llm.saw_tts if it came
+#   wait.tts        after the first half of the audio, wait (up to 5 s)
+#                   for media.seen (the test's observer writes it when
+#                   the caller got audio); write tts.saw_media if it came
 # TTS audio is 160 bytes per character of text, every byte the sentence's
 # tag: 0x40 + (sum of the text's bytes) % 64, so tests can tell whose
 # audio they hear.
@@ -68,6 +76,20 @@ sub slurp {
     open my $fh, '<:raw', $file or return undef;
     local $/;
     return <$fh>;
+}
+
+sub touch {
+    open my $fh, '>', $_[0] or die "$_[0]: $!";
+    close $fh;
+}
+
+sub wait_for {
+    my ($pattern) = @_;
+    for (1 .. 500) {
+        return 1 if my @g = glob $pattern;
+        sleep 0.01;
+    }
+    return 0;
 }
 
 sub tag {
@@ -167,23 +189,43 @@ sub serve {
             sleep 0.03;
             return if $bad && $w eq $words[1];
         }
+        if (-e "$dir/wait.llm" && wait_for("$dir/*-tts.body")) {
+            touch("$dir/llm.saw_tts");
+        }
         print $c "data: {\"choices\":[{\"index\":0,\"delta\":{},"
             . "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
         return;
     }
 
     if ($name eq 'tts') {
-        my ($text) = $body =~ /"text":"((?:[^"\\]|\\.)*)"/;
+        my ($text) = $body =~ /"(?:text|input)":"((?:[^"\\]|\\.)*)"/;
         $text //= '';
         # a tone, 20 ms of audio per character, with the text's length
         # recoverable by the test: 160 bytes per character
         my $audio = chr(tag($text)) x (160 * length($text));
+        if (my $rate = slurp("$dir/tts.pcm")) {
+            $rate += 0;
+            my $n = int($rate * 0.02) * length($text);
+            $audio = pack 'v*', map {
+                int(8000 * sin(2 * 3.14159265358979 * 1000 * $_ / $rate))
+            } 0 .. $n - 1;
+            if (-e "$dir/tts.wav") {
+                $audio = 'RIFF' . pack('V', 36 + length $audio) . 'WAVEfmt '
+                    . pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16)
+                    . 'data' . pack('V', length $audio) . $audio;
+            }
+        }
         $c->autoflush(1);
         print $c "HTTP/1.1 200 OK\r\nContent-Type: audio/basic\r\n"
             . "Connection: close\r\n\r\n";
         my $off = 0;
         my $k = 0;
+        my $waited = !-e "$dir/wait.tts";
         while ($off < length $audio) {
+            if (!$waited && $off >= length($audio) / 2) {
+                $waited = 1;
+                touch("$dir/tts.saw_media") if wait_for("$dir/media.seen");
+            }
             my $size = (97, 333, 1200, 7)[$k++ % 4];
             print $c substr($audio, $off, $size);
             $off += $size;

@@ -1,0 +1,181 @@
+#!/usr/bin/perl
+
+# The agent streams: the first TTS request leaves before the LLM stream
+# ends, the first audio reaches the caller before the TTS stream ends.
+# And every TTS format the module converts (PCM at other rates, WAV, the
+# OpenAI dialect) reaches the caller at the right pitch, level and length.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use POSIX ();
+use Time::HiRes qw(sleep);
+use VoiceTest;
+use FakeProvider;
+
+my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
+my $t = VoiceTest->new;
+my $dir = $t->prefix;
+my $fdir = "$dir/fake";
+mkdir $fdir;
+my $fake = FakeProvider->new(dir => $fdir);
+my $fp = $fake->port;
+
+sub slurp {
+    open my $fh, '<:raw', $_[0] or return '';
+    local $/;
+    return <$fh>;
+}
+
+sub spit {
+    open my $fh, '>', $_[0] or die $!;
+    print $fh $_[1];
+    close $fh;
+}
+
+sub requests {
+    my ($name) = @_;
+    return map { slurp($_) } sort glob "$fdir/*-$name.body";
+}
+
+$t->run(<<"CONF");
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        server_name localhost;
+
+        voice_stt /_stt;
+        voice_llm /_llm;
+        voice_tts /_tts;
+
+        location /media/ {
+            voice_media_stream;
+        }
+
+        location /pcm16/ {
+            voice_media_stream;
+            voice_tts_format pcm_16000;
+        }
+
+        location /wav/ {
+            voice_media_stream;
+            voice_tts_format wav;
+        }
+
+        location /openai/ {
+            voice_media_stream;
+            voice_tts_dialect openai;
+            voice_tts_model tts-1;
+            voice_tts_voice alloy;
+            voice_tts_format pcm_24000;
+        }
+
+        location = /_stt {
+            internal;
+            proxy_pass http://127.0.0.1:$fp/stt;
+        }
+
+        location = /_llm {
+            internal;
+            proxy_pass http://127.0.0.1:$fp/llm;
+            proxy_buffering off;
+        }
+
+        location = /_tts {
+            internal;
+            proxy_pass http://127.0.0.1:$fp/tts;
+            proxy_buffering off;
+        }
+    }
+CONF
+
+my $port = $t->port;
+
+system('espeak-ng', '-s', '160', '-w', "$dir/q.wav",
+    'What are your opening hours?') == 0 or die "espeak-ng failed";
+
+sub fresh {
+    unlink glob "$fdir/*";
+    spit("$fdir/stt.text", 'What are your opening hours?');
+    spit("$fdir/llm.text", $_[0]);
+}
+
+# streaming: the fake LLM holds [DONE] back until the first TTS request
+# came; the fake TTS holds the second half of its audio back until the
+# caller has heard the first
+
+fresh('Sure. We open at nine and close at five.');
+spit("$fdir/wait.llm", 1);
+spit("$fdir/wait.tts", 1);
+
+my $pid = fork // die;
+if ($pid == 0) {
+    for (1 .. 1000) {
+        if (slurp("$dir/sim.log") =~ /< \{"event":"media"/) {
+            spit("$fdir/media.seen", 1);
+            last;
+        }
+        sleep 0.01;
+    }
+    POSIX::_exit(0);
+}
+
+my $out = `$sim --stream-url ws://127.0.0.1:$port/media/s --play $dir/q.wav --silence-after 1500 --fast --drain-ms 3000 -v 2>$dir/sim.log`;
+waitpid $pid, 0;
+is($?, 0, 'streaming call completes') or diag $out;
+ok(-e "$fdir/llm.saw_tts", 'the first TTS request left before the LLM stream ended');
+ok(-e "$fdir/tts.saw_media", 'the caller heard audio before the TTS stream ended');
+my @tts = map { (decode_json($_))->{text} } requests('tts');
+is_deeply(\@tts, ['Sure.', 'We open at nine and close at five.'],
+    'each sentence to TTS');
+
+# formats: a 1 kHz sine from TTS at another rate reaches the caller as
+# 1 kHz at 8 kHz, at the same level, 20 ms of audio per character
+
+sub analyse {
+    my ($pcm) = @_;
+    my @s = unpack 'v*', $pcm;
+    $_ -= 65536 for grep { $_ > 32767 } @s;
+    # the middle of the audio: no edges of sentences
+    my $n = @s;
+    my @m = @s[int($n * 0.1) .. int($n * 0.4)];
+    my ($cross, $sum) = (0, 0);
+    for my $i (1 .. $#m) {
+        $cross++ if ($m[$i - 1] < 0) != ($m[$i] < 0);
+        $sum += $m[$i] ** 2;
+    }
+    my $secs = @m / 8000;
+    return ($n, $cross / 2 / $secs, sqrt($sum / @m));
+}
+
+my $text = 'We are open from nine to five. Anything else?';
+my $chars = 0;
+$chars += length for 'We are open from nine to five.', 'Anything else?';
+
+for my $case (['pcm16', 16000, 0], ['wav', 22050, 1], ['openai', 24000, 0]) {
+    my ($loc, $rate, $wav) = @$case;
+    fresh($text);
+    spit("$fdir/tts.pcm", $rate);
+    spit("$fdir/tts.wav", 1) if $wav;
+
+    $out = `$sim --stream-url ws://127.0.0.1:$port/$loc/x --play $dir/q.wav --silence-after 1500 --fast --drain-ms 3000 --record-raw $dir/heard.raw 2>$dir/sim.log`;
+    is($?, 0, "$loc: call completes") or diag $out;
+
+    my ($n, $freq, $rms) = analyse(slurp("$dir/heard.raw"));
+    my $want = 160 * $chars;
+    cmp_ok(abs($n - $want), '<=', 2 * 160, "$loc: length $n of $want samples");
+    cmp_ok(abs($freq - 1000), '<', 20, "$loc: 1 kHz stays 1 kHz ($freq)");
+    my $db = 20 * log($rms / (8000 / sqrt 2)) / log 10;
+    cmp_ok(abs($db), '<', 0.5, "$loc: level kept ($db dB)");
+}
+
+my ($oa) = map { decode_json($_) } (requests('tts'))[0];
+is_deeply($oa, { model => 'tts-1', input => 'We are open from nine to five.',
+    voice => 'alloy', response_format => 'pcm' }, 'OpenAI speech request');
+
+$t->stop;
+
+done_testing;
