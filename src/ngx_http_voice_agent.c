@@ -97,6 +97,7 @@ typedef struct {
     size_t                      utt_size;
 
     ngx_uint_t                  turn;
+    ngx_uint_t                  answered;       /* turns of the caller's */
     ngx_http_voice_preq_t      *stt;
     ngx_http_voice_preq_t      *llm;
     u_char                     *reply;          /* STT reply, error body */
@@ -1296,7 +1297,7 @@ ngx_http_voice_turn_log(ngx_http_voice_agent_t *ag)
                   "llm first token %M ms, tts first byte %M ms, "
                   "voice-to-voice %M ms, module %uL us "
                   "(%uL + %uL + %uL)",
-                  ag->turn + 1, ag->endpointing, ag->stt_ms,
+                  ++ag->answered, ag->endpointing, ag->stt_ms,
                   ag->llm_first_ms, ag->tts_first_ms,
                   ngx_current_msec - ag->t_end + ag->endpointing,
                   ag->handoff_us[0] + ag->handoff_us[1] + ag->handoff_us[2],

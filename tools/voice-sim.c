@@ -1089,12 +1089,11 @@ live(const char *fmt, ...)
     localtime_r(&now_t, &tm);
     strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
 
-    printf("[%s] ", ts);
+    fprintf(stderr, "[%s] ", ts);
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    vfprintf(stderr, fmt, ap);
     va_end(ap);
-    printf("\n");
-    fflush(stdout);
+    fprintf(stderr, "\n");
 }
 
 
@@ -1547,7 +1546,7 @@ usage(void)
         "  --pause MS           quiet before each --say (800)\n"
         "  --record OUT.wav     what the caller heard, in real time\n"
         "  --record-call OUT.wav  the call in stereo: caller left, agent right\n"
-        "  --live               print the conversation as it happens\n"
+        "  --live               print the conversation as it happens (stderr)\n"
         "  --record-raw OUT     the received audio as raw PCM16, no gaps\n"
         "  --save-sent OUT      the caller audio sent, as raw PCM16\n"
         "  --calls N            N calls at once; --ramp MS between starts\n"
