@@ -491,6 +491,28 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    /* the history holds the caller's words of the turn too */
+
+    if (conf->llm_max_history < 1 || conf->llm_max_history > 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_llm_max_history\" must be 1 to 1000");
+        return NGX_CONF_ERROR;
+    }
+
+    /* the pre-roll holds 300 ms before the onset is confirmed */
+
+    if (conf->vad_min_speech < 20 || conf->vad_min_speech > 300) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_vad_min_speech\" must be 20ms to 300ms");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->vad_silence < 100) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_vad_silence\" must be at least 100ms");
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->handler_location == NULL) {
         return NGX_CONF_OK;
     }

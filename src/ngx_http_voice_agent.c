@@ -70,6 +70,7 @@ typedef struct {
     unsigned                 done:1;
     unsigned                 marked:1;
     unsigned                 heard_first:1; /* first byte from TTS */
+    unsigned                 failed:1;      /* TTS failed: never heard */
 } ngx_http_voice_sentence_t;
 
 
@@ -180,6 +181,7 @@ static void ngx_http_voice_history_add(ngx_http_voice_agent_t *ag,
     const char *role, const u_char *text, size_t len);
 static void ngx_http_voice_sentence_free(ngx_http_voice_sentence_t *s);
 static void ngx_http_voice_turn_log(ngx_http_voice_agent_t *ag);
+static const char *ngx_http_voice_cut_short(ngx_http_voice_preq_t *pr);
 static uint64_t ngx_http_voice_usec(void);
 
 
@@ -386,7 +388,9 @@ ngx_http_voice_end_reply(ngx_http_voice_agent_t *ag, ngx_uint_t heard)
     len = 0;
 
     for (i = 0; i < heard && i < ag->nsentences; i++) {
-        len += ag->sentences[i].text_len + 1;
+        if (!ag->sentences[i].failed) {
+            len += ag->sentences[i].text_len + 1;
+        }
     }
 
     /* the greeting is in the history from the start */
@@ -399,8 +403,11 @@ ngx_http_voice_end_reply(ngx_http_voice_agent_t *ag, ngx_uint_t heard)
 
             for (i = 0; i < heard && i < ag->nsentences; i++) {
                 s = &ag->sentences[i];
-                p = ngx_cpymem(p, s->text, s->text_len);
-                *p++ = ' ';
+
+                if (!s->failed) {
+                    p = ngx_cpymem(p, s->text, s->text_len);
+                    *p++ = ' ';
+                }
             }
 
             ngx_http_voice_history_add(ag, "assistant", text, len - 1);
@@ -482,6 +489,7 @@ ngx_http_voice_agent_dtmf(ngx_http_voice_call_t *call, u_char *digit)
     ag->t_end = ngx_current_msec;
     ag->endpointing = 0;
     ag->stt_ms = 0;
+    ag->handoff_us[0] = 0;
 
     ngx_http_voice_history_add(ag, "user", text, p - text);
     ngx_http_voice_llm_request(ag);
@@ -605,8 +613,9 @@ ngx_http_voice_stt_done(ngx_http_voice_preq_t *pr)
 
     if (!pr->ok) {
         ngx_log_error(NGX_LOG_ERR, ag->call->connection->log, 0,
-                      "voice: stt provider \"%V\" failed with status %ui, "
-                      "turn dropped", &ag->conf->stt, pr->status);
+                      "voice: stt provider \"%V\" failed with status %ui%s, "
+                      "turn dropped", &ag->conf->stt, pr->status,
+                      ngx_http_voice_cut_short(pr));
         return;
     }
 
@@ -695,6 +704,10 @@ ngx_http_voice_llm_request(ngx_http_voice_agent_t *ag)
     ag->llm_saw_done = 0;
     ag->llm_first = 0;
     ag->timed = 0;
+    ag->llm_first_ms = 0;
+    ag->tts_first_ms = 0;
+    ag->handoff_us[1] = 0;
+    ag->handoff_us[2] = 0;
     ag->reply_len = 0;
 
     ag->llm = ngx_http_voice_agent_request(ag, &conf->llm, "llm",
@@ -798,7 +811,8 @@ ngx_http_voice_llm_done(ngx_http_voice_preq_t *pr)
             ngx_log_error(NGX_LOG_ERR, ag->call->connection->log, 0,
                           "voice: llm provider \"%V\" failed with status "
                           "%ui%s, turn dropped", &ag->conf->llm, pr->status,
-                          pr->ok ? " (error event)" : "");
+                          pr->ok ? " (error event)"
+                                 : ngx_http_voice_cut_short(pr));
         }
 
         /* what was said already stays said; the unfinished tail goes */
@@ -1155,10 +1169,12 @@ ngx_http_voice_tts_done(ngx_http_voice_preq_t *pr)
     s->done = 1;
 
     if (!pr->ok) {
+        s->failed = 1;
+
         ngx_log_error(NGX_LOG_ERR, ag->call->connection->log, 0,
-                      "voice: tts provider \"%V\" failed with status %ui, "
+                      "voice: tts provider \"%V\" failed with status %ui%s, "
                       "sentence %ui dropped", &ag->conf->tts, pr->status,
-                      s->index);
+                      ngx_http_voice_cut_short(pr), s->index);
     }
 
     ngx_http_voice_pump(ag);
@@ -1302,6 +1318,19 @@ ngx_http_voice_turn_log(ngx_http_voice_agent_t *ag)
                   ngx_current_msec - ag->t_end + ag->endpointing,
                   ag->handoff_us[0] + ag->handoff_us[1] + ag->handoff_us[2],
                   ag->handoff_us[0], ag->handoff_us[1], ag->handoff_us[2]);
+}
+
+
+/* a 2xx answer that still failed: the body ended before it was whole */
+
+static const char *
+ngx_http_voice_cut_short(ngx_http_voice_preq_t *pr)
+{
+    if (pr->header && pr->status >= 200 && pr->status < 300 && !pr->last) {
+        return " (response cut short)";
+    }
+
+    return "";
 }
 
 

@@ -53,4 +53,26 @@ for my $conf (@confs) {
     is($? >> 8, 0, "nginx -t conf/$name") or diag $out;
 }
 
+# limits with a clear message
+
+my $t = VoiceTest->new;
+
+for my $case (
+    ['voice_llm_max_history 0;', qr/"voice_llm_max_history" must be 1 to 1000/],
+    ['voice_vad_min_speech 500ms;', qr/"voice_vad_min_speech" must be 20ms to 300ms/],
+    ['voice_vad_silence 50ms;', qr/"voice_vad_silence" must be at least 100ms/],
+    ['voice_max_message 10;', qr/"voice_max_message" must be at least 1k/],
+) {
+    my ($line, $re) = @$case;
+    $t->write_conf(<<"CONF");
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location /m { voice_media_stream; $line }
+    }
+CONF
+    my ($rc, $out) = $t->conf_test;
+    isnt($rc, 0, "$line refused");
+    like($out, $re, "$line: clear message");
+}
+
 done_testing;
