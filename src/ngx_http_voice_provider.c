@@ -8,6 +8,17 @@
  * run in the background, so they never take over the WebSocket's events;
  * their response never reaches the client: our header and body filters
  * take it and hand the bytes to the call as the upstream delivers them.
+ *
+ * A subrequest allocates from its request's pool, and the call's pool
+ * lives as long as the call: about 57 KB a turn, 28 MB over 500 turns.
+ * So each provider request gets a pool of its own, made the request's
+ * pool while ngx_http_subrequest() runs (the request struct, its
+ * contexts and lists land there too) and left as the subrequest's, so
+ * upstream and proxy allocate from it.  It is destroyed once nginx is
+ * done with the subrequest, from a posted event, outside every frame of
+ * nginx that may still hold it; what is left at the end of the call goes
+ * with the call.  Only the upstream's cleanup entry (ngx_http_cleanup_add
+ * takes it from the main pool) stays behind: 24 bytes a request.
  */
 
 #include <ngx_config.h>
@@ -17,8 +28,34 @@
 #include "ngx_http_voice_module.h"
 
 
+/* a provider request and its pool; the agent sees only "preq" */
+
+typedef struct {
+    ngx_http_voice_preq_t        preq;
+    ngx_pool_t                  *pool;
+    ngx_queue_t                  queue;
+    unsigned                     closed:1;      /* finalized by cancel */
+} ngx_http_voice_provider_req_t;
+
+
+/* the call's provider requests, hung off the call's pool */
+
+typedef struct {
+    ngx_queue_t                  requests;
+    ngx_event_t                  sweep;
+} ngx_http_voice_providers_t;
+
+
+static ngx_http_voice_providers_t *ngx_http_voice_providers(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_voice_provider_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static void ngx_http_voice_provider_finished(ngx_http_voice_preq_t *pr);
+static void ngx_http_voice_provider_sweep(ngx_event_t *ev);
+static ngx_uint_t ngx_http_voice_provider_idle(ngx_http_request_t *sr,
+    ngx_http_voice_provider_req_t *px);
+static void ngx_http_voice_provider_free(ngx_http_voice_provider_req_t *px);
+static void ngx_http_voice_providers_cleanup(void *data);
 static ngx_int_t ngx_http_voice_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_voice_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -32,25 +69,49 @@ ngx_http_voice_preq_t *
 ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
     const char *name, const char *content_type, u_char *body, size_t len)
 {
-    ngx_buf_t                   *b;
-    ngx_chain_t                 *cl;
-    ngx_table_elt_t             *h;
-    ngx_http_request_t          *r, *sr;
-    ngx_http_voice_preq_t       *pr;
-    ngx_http_request_body_t     *rb;
-    ngx_http_post_subrequest_t  *ps;
+    ngx_int_t                       rc;
+    ngx_buf_t                      *b;
+    ngx_pool_t                     *pool, *main_pool;
+    ngx_chain_t                    *cl;
+    ngx_table_elt_t                *h;
+    ngx_http_request_t             *r, *sr;
+    ngx_http_headers_in_t           headers_in;
+    ngx_http_variable_value_t      *vars;
+    ngx_http_voice_preq_t          *pr;
+    ngx_http_request_body_t        *rb;
+    ngx_http_core_srv_conf_t       *cscf;
+    ngx_http_core_main_conf_t      *cmcf;
+    ngx_http_voice_providers_t     *prs;
+    ngx_http_post_subrequest_t     *ps;
+    ngx_http_voice_provider_req_t  *px;
 
     r = call->request;
 
-    pr = ngx_pcalloc(r->pool, sizeof(ngx_http_voice_preq_t));
-    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    rb = ngx_pcalloc(r->pool, sizeof(ngx_http_request_body_t));
-    b = ngx_calloc_buf(r->pool);
-    cl = ngx_alloc_chain_link(r->pool);
-
-    if (pr == NULL || ps == NULL || rb == NULL || b == NULL || cl == NULL) {
+    prs = ngx_http_voice_providers(r);
+    if (prs == NULL) {
         return NULL;
     }
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+    pool = ngx_create_pool(cscf->request_pool_size, r->connection->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    px = ngx_pcalloc(pool, sizeof(ngx_http_voice_provider_req_t));
+    ps = ngx_palloc(pool, sizeof(ngx_http_post_subrequest_t));
+    rb = ngx_pcalloc(pool, sizeof(ngx_http_request_body_t));
+    b = ngx_calloc_buf(pool);
+    cl = ngx_alloc_chain_link(pool);
+
+    if (px == NULL || ps == NULL || rb == NULL || b == NULL || cl == NULL) {
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    px->pool = pool;
+    pr = &px->preq;
 
     pr->call = call;
     pr->name = name;
@@ -60,33 +121,38 @@ ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
     ps->handler = ngx_http_voice_provider_done;
     ps->data = pr;
 
-    if (ngx_http_subrequest(r, uri, NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_BACKGROUND)
-        != NGX_OK)
-    {
+    /*
+     * Variables of its own, starting from the call's: what the
+     * subrequest evaluates points into its pool and must not stay
+     * cached in the call's request.
+     */
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    vars = ngx_palloc(pool, cmcf->variables.nelts
+                            * sizeof(ngx_http_variable_value_t));
+    if (vars == NULL) {
+        ngx_destroy_pool(pool);
         return NULL;
     }
 
-    pr->sr = sr;
-
-    ngx_http_set_ctx(sr, pr, ngx_http_voice_module);
-
-    sr->method = NGX_HTTP_POST;
-    ngx_str_set(&sr->method_name, "POST");
+    ngx_memcpy(vars, r->variables,
+               cmcf->variables.nelts * sizeof(ngx_http_variable_value_t));
 
     /* only what the provider needs: none of the caller's headers */
 
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+    ngx_memzero(&headers_in, sizeof(ngx_http_headers_in_t));
 
-    if (ngx_list_init(&sr->headers_in.headers, r->pool, 2,
-                      sizeof(ngx_table_elt_t))
+    if (ngx_list_init(&headers_in.headers, pool, 1, sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
+        ngx_destroy_pool(pool);
         return NULL;
     }
 
-    h = ngx_list_push(&sr->headers_in.headers);
+    h = ngx_list_push(&headers_in.headers);
     if (h == NULL) {
+        ngx_destroy_pool(pool);
         return NULL;
     }
 
@@ -96,9 +162,50 @@ ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
     h->value.len = ngx_strlen(content_type);
     h->lowcase_key = (u_char *) "content-type";
 
-    sr->headers_in.content_type = h;
-    sr->headers_in.content_length_n = len;
-    sr->headers_in.keep_alive_n = -1;
+    headers_in.content_type = h;
+    headers_in.content_length_n = len;
+    headers_in.keep_alive_n = -1;
+
+    /*
+     * Everything ngx_http_subrequest() allocates goes to our pool; once
+     * it returns NGX_OK the subrequest is posted and runs, so nothing
+     * after it may fail.
+     */
+
+    sr = NULL;
+    main_pool = r->pool;
+    r->pool = pool;
+
+    rc = ngx_http_subrequest(r, uri, NULL, &sr, ps,
+                             NGX_HTTP_SUBREQUEST_BACKGROUND);
+
+    r->pool = main_pool;
+
+    if (rc != NGX_OK) {
+        if (sr == NULL) {
+            ngx_destroy_pool(pool);
+
+        } else {
+            /* made but not posted: kept until the call ends */
+            ngx_queue_insert_tail(&prs->requests, &px->queue);
+        }
+
+        return NULL;
+    }
+
+    ngx_queue_insert_tail(&prs->requests, &px->queue);
+
+    pr->sr = sr;
+
+    ngx_http_set_ctx(sr, pr, ngx_http_voice_module);
+
+    sr->variables = vars;
+
+    sr->headers_in = headers_in;
+    sr->headers_in.headers.last = &sr->headers_in.headers.part;
+
+    sr->method = NGX_HTTP_POST;
+    ngx_str_set(&sr->method_name, "POST");
 
     b->pos = body;
     b->last = body + len;
@@ -120,6 +227,40 @@ ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
 }
 
 
+/* the provider state of the call, made with its first request */
+
+static ngx_http_voice_providers_t *
+ngx_http_voice_providers(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_voice_providers_t  *prs;
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_voice_providers_cleanup) {
+            return cln->data;
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_voice_providers_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    prs = cln->data;
+    ngx_memzero(prs, sizeof(ngx_http_voice_providers_t));
+
+    ngx_queue_init(&prs->requests);
+
+    prs->sweep.handler = ngx_http_voice_provider_sweep;
+    prs->sweep.data = prs;
+    prs->sweep.log = r->connection->log;
+
+    cln->handler = ngx_http_voice_providers_cleanup;
+
+    return prs;
+}
+
+
 /*
  * Stops forwarding at once; the upstream connection is closed through its
  * own cleanup, which is safe outside the upstream's handlers.  A request
@@ -129,7 +270,8 @@ ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
 void
 ngx_http_voice_provider_cancel(ngx_http_voice_preq_t *pr)
 {
-    ngx_http_upstream_t  *u;
+    ngx_http_upstream_t            *u;
+    ngx_http_voice_provider_req_t  *px;
 
     if (pr == NULL || pr->done || pr->cancelled) {
         return;
@@ -143,7 +285,18 @@ ngx_http_voice_provider_cancel(ngx_http_voice_preq_t *pr)
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->call->connection->log, 0,
                        "voice: %s request cancelled", pr->name);
 
+        /*
+         * The upstream finalizes the subrequest with NGX_DONE, which
+         * never reaches the post-subrequest handler: it ends here.
+         */
+
+        px = (ngx_http_voice_provider_req_t *) pr;
+        px->closed = 1;
+        pr->done = 1;
+
         (*u->cleanup)(pr->sr);
+
+        ngx_http_voice_provider_finished(pr);
     }
 }
 
@@ -184,11 +337,142 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
         pr->on_done(pr);
     }
 
-    if (pr->body_free) {
-        pr->body_free(pr);
-    }
+    ngx_http_voice_provider_finished(pr);
 
     return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
+}
+
+
+/*
+ * nginx no longer needs the request body; the subrequest's pool goes on
+ * the next sweep, when nginx has returned from the subrequest
+ */
+
+static void
+ngx_http_voice_provider_finished(ngx_http_voice_preq_t *pr)
+{
+    ngx_http_voice_providers_t  *prs;
+
+    if (pr->body_free) {
+        pr->body_free(pr);
+        pr->body_free = NULL;
+    }
+
+    prs = ngx_http_voice_providers(pr->call->request);
+
+    if (prs && !prs->sweep.posted) {
+        ngx_post_event(&prs->sweep, &ngx_posted_events);
+    }
+}
+
+
+/* a posted event: runs from the event loop, never inside a subrequest */
+
+static void
+ngx_http_voice_provider_sweep(ngx_event_t *ev)
+{
+    ngx_queue_t                    *q, *next;
+    ngx_http_voice_providers_t     *prs;
+    ngx_http_voice_provider_req_t  *px;
+
+    prs = ev->data;
+
+    for (q = ngx_queue_head(&prs->requests);
+         q != ngx_queue_sentinel(&prs->requests);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        px = ngx_queue_data(q, ngx_http_voice_provider_req_t, queue);
+
+        if (px->preq.sr && ngx_http_voice_provider_idle(px->preq.sr, px)) {
+            ngx_queue_remove(q);
+            ngx_http_voice_provider_free(px);
+        }
+    }
+}
+
+
+/* nginx is done with the subrequest: nothing of it refers to its pool */
+
+static ngx_uint_t
+ngx_http_voice_provider_idle(ngx_http_request_t *sr,
+    ngx_http_voice_provider_req_t *px)
+{
+    ngx_http_log_ctx_t         *ctx;
+    ngx_http_posted_request_t  *p;
+
+    if (!sr->done && !px->closed) {
+        return 0;
+    }
+
+    if (sr->upstream && sr->upstream->cleanup) {
+        return 0;
+    }
+
+    for (p = sr->main->posted_requests; p; p = p->next) {
+        if (p->request == sr) {
+            return 0;
+        }
+    }
+
+    /* the connection's log names the request it last ran */
+
+    ctx = sr->connection->log->data;
+
+    if (ctx->current_request == sr) {
+        ctx->current_request = sr->main;
+    }
+
+    return 1;
+}
+
+
+static void
+ngx_http_voice_provider_free(ngx_http_voice_provider_req_t *px)
+{
+    ngx_http_voice_preq_t  *pr;
+
+    pr = &px->preq;
+
+    /* a request the call ended under: the body is nginx's no more */
+
+    pr->done = 1;
+
+    if (pr->body_free) {
+        pr->body_free(pr);
+        pr->body_free = NULL;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->call->connection->log, 0,
+                   "voice: %s request freed", pr->name);
+
+    ngx_destroy_pool(px->pool);
+}
+
+
+/*
+ * The call's pool goes: its http cleanups (the upstreams') have run, so
+ * no subrequest is left running; every provider pool goes with it.
+ */
+
+static void
+ngx_http_voice_providers_cleanup(void *data)
+{
+    ngx_queue_t                    *q;
+    ngx_http_voice_providers_t     *prs = data;
+    ngx_http_voice_provider_req_t  *px;
+
+    if (prs->sweep.posted) {
+        ngx_delete_posted_event(&prs->sweep);
+    }
+
+    while (!ngx_queue_empty(&prs->requests)) {
+        q = ngx_queue_head(&prs->requests);
+        ngx_queue_remove(q);
+
+        px = ngx_queue_data(q, ngx_http_voice_provider_req_t, queue);
+        ngx_http_voice_provider_free(px);
+    }
 }
 
 
