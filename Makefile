@@ -115,11 +115,30 @@ test: unit fuzz integration
 demo: module sim
 	@tools/demo.sh $(TOP)/$(MODULE) $(TOP)/$(SIM)
 
+BENCH ?= all
 BENCH_CALLS ?= 1 100 500
+BENCH_AGENT_CALLS ?= 1 100
+BENCH_TURNS ?= 4
+BENCH_TURNS_LONG ?= 500
+BENCH_PROVIDERS := $(BUILD)/bench-providers
 
-bench: module sim
-	@BENCH_SECONDS=$(BENCH_SECONDS) tools/bench.sh $(TOP)/$(MODULE) \
-	    $(TOP)/$(SIM) $(BENCH_CALLS)
+# BENCH=echo: echo calls (worker CPU and memory per call); BENCH=agent:
+# the agent's own latency per hand-off, and the memory of a long call
+bench: module sim $(BENCH_PROVIDERS)
+	@case "$(BENCH)" in echo|agent|all) ;; \
+	    *) echo "make bench BENCH=echo|agent|all" >&2; exit 2 ;; esac
+	@if [ "$(BENCH)" != agent ]; then BENCH_SECONDS=$(BENCH_SECONDS) \
+	    tools/bench.sh $(TOP)/$(MODULE) $(TOP)/$(SIM) $(BENCH_CALLS); fi
+	@if [ "$(BENCH)" = all ]; then echo; fi
+	@if [ "$(BENCH)" != echo ]; then BENCH_TURNS=$(BENCH_TURNS) \
+	    BENCH_TURNS_LONG=$(BENCH_TURNS_LONG) tools/bench-agent.sh \
+	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(TOP)/$(BENCH_PROVIDERS) \
+	    $(BENCH_AGENT_CALLS); fi
+
+$(BENCH_PROVIDERS): tools/bench-providers.c $(PURE_SRCS) $(PURE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc -o $@ tools/bench-providers.c \
+	    $(PURE_SRCS) $(PURE_LIBS)
 
 clean:
 	rm -rf $(BUILD)

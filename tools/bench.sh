@@ -42,7 +42,8 @@ CONF
 
 "$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
     > "$prefix/logs/start.log" 2>&1 < /dev/null
-trap '"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e /dev/null -s quit' EXIT
+trap '"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e /dev/null -s quit \
+    2>/dev/null' EXIT
 sleep 0.3
 
 worker=$(pgrep -P "$(cat "$prefix/logs/nginx.pid")" | head -1)
@@ -88,6 +89,6 @@ for n in "$@"; do
 done
 
 echo
-echo "reproduce: make bench BENCH_CALLS=\"$*\" BENCH_SECONDS=$secs"
+echo "reproduce: make bench BENCH=echo BENCH_CALLS=\"$*\" BENCH_SECONDS=$secs"
 echo "(CPU is the worker's utime+stime over the run; messages count both"
 echo " directions, 50 a second each way; RSS is measured mid-call)"

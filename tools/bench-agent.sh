@@ -1,0 +1,354 @@
+#!/bin/sh
+# make bench (agent): the module's own latency per hand-off, and the
+# memory of a long call.
+#
+#   tools/bench-agent.sh MODULE SIM BENCH_PROVIDERS [CALLS...]
+#
+# One nginx worker runs the agent against tools/bench-providers, which
+# answers at once and logs when it wrote and read each thing; the calls
+# go through its relay, which logs when media arrives from nginx.  For
+# each hand-off the time between the two events is the module's work
+# plus one loopback hop (and, for provider requests, the TCP connect):
+#
+#   STT reply -> LLM request   last byte of the transcript written ->
+#                              first byte of the chat request read
+#   sentence  -> TTS request   the SSE event completing a sentence
+#                              written -> first byte of its TTS request
+#   TTS byte  -> media frame   first audio byte written -> first media
+#                              message of it arriving from nginx
+#
+# The first line is the machine's own floor: a round trip between two
+# processes that wake each other up (bench-providers --wake).
+#
+# bench-providers stamps what it reads with the kernel's receive time (on
+# loopback, taken while nginx is in its send call) and what it writes
+# just before the write, so how late the fake providers get to run does
+# not count; how late the worker does, does.  Then one call of
+# BENCH_TURNS_LONG turns, as fast as the agent answers, with the worker's
+# RSS read along the way.
+set -e
+
+module=$1
+sim=$2
+bp=$3
+shift 3
+[ $# -gt 0 ] || set -- 1 100
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+prefix=$top/build/bench-agent
+nginx=${NGINX_BIN:-/usr/sbin/nginx}
+turns=${BENCH_TURNS:-4}
+long=${BENCH_TURNS_LONG:-500}
+
+free_port() {
+    perl -MIO::Socket::INET -e \
+        'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
+                                     LocalPort => 0)->sockport'
+}
+
+port=$(free_port)
+pport=$(free_port)
+rport=$(free_port)
+
+rm -rf "$prefix"
+mkdir -p "$prefix/logs"
+chmod 0755 "$prefix"
+
+ids='$voice_call_sid/$voice_stream_sid'
+
+# the worker gets a core of its own, as in production; the simulated
+# calls, the providers and the relay share the other (BENCH_PIN=0: not)
+affinity=""
+load=""
+if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] \
+    && command -v taskset > /dev/null
+then
+    affinity="worker_cpu_affinity 10;"
+    load="taskset -c 0"
+fi
+
+cat > "$prefix/nginx.conf" <<CONF
+load_module $module;
+worker_processes 1;
+$affinity
+worker_rlimit_nofile 20000;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+
+        location /media/ {
+            voice_media_stream;
+            voice_stt /_stt;
+            voice_llm /_llm;
+            voice_tts /_tts;
+            voice_system_prompt "You are a receptionist. Be brief.";
+        }
+
+        location = /_stt {
+            internal;
+            proxy_pass http://127.0.0.1:$pport/stt/$ids;
+        }
+
+        location = /_llm {
+            internal;
+            proxy_pass http://127.0.0.1:$pport/llm/$ids;
+            proxy_buffering off;
+        }
+
+        location = /_tts {
+            internal;
+            proxy_pass http://127.0.0.1:$pport/tts/$ids;
+            proxy_buffering off;
+        }
+    }
+}
+CONF
+
+pids=""
+stop_all() {
+    for p in $pids; do
+        kill "$p" 2>/dev/null || true
+    done
+    "$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e /dev/null -s quit \
+        2>/dev/null || true
+}
+trap stop_all EXIT
+
+# VOICE_PRELOAD (as for the tests) runs a sanitizer build of the module
+env ${VOICE_PRELOAD:+LD_PRELOAD="$VOICE_PRELOAD"} \
+    ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0 \
+    "$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
+    > "$prefix/logs/start.log" 2>&1 < /dev/null
+sleep 0.3
+worker=$(pgrep -P "$(cat "$prefix/logs/nginx.pid")" | head -1)
+
+# starts the providers (and the relay) with their own logs: $1 names them
+providers() {
+    $load "$bp" --port "$pport" --log "$prefix/providers-$1.log" $2 &
+    ppid=$!
+    $load "$bp" --port "$rport" --relay "$port" --log "$prefix/relay-$1.log" &
+    rpid=$!
+    pids="$ppid $rpid"
+    sleep 0.2
+}
+
+providers_stop() {
+    kill $pids
+    wait $pids 2>/dev/null || true
+    pids=""
+}
+
+# the caller: a question, then silence for the reply, $turns times
+
+espeak-ng -s 160 -w "$prefix/q.wav" "What are your opening hours today?"
+perl - "$prefix/q.wav" "$prefix/caller.wav" "$turns" 2500 <<'PERL'
+my ($in, $out, $turns, $gap) = @ARGV;
+open my $fh, '<:raw', $in or die "$in: $!";
+local $/;
+my $w = <$fh>;
+my $rate = unpack 'V', substr($w, 24, 4);
+my $q = substr($w, index($w, 'data') + 8);
+my $pcm = ($q . ("\0\0" x int($rate * $gap / 1000))) x $turns;
+open $fh, '>:raw', $out or die "$out: $!";
+print $fh 'RIFF', pack('V', 36 + length $pcm), 'WAVEfmt ',
+    pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16),
+    'data', pack('V', length $pcm), $pcm;
+PERL
+
+echo "agent: the module's own latency per hand-off, one nginx worker"
+echo "($(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 |
+    sed 's/^ //'); $("$nginx" -v 2>&1 | sed 's/.*: //'))"
+echo
+printf '%6s  %-26s %6s %8s %8s %8s %8s\n' calls hand-off n p50 p90 p99 max
+
+# the floor: two processes waking each other after idle gaps, no nginx
+$load "$bp" --wake 500 | awk '{
+    printf "%6s  %-26s %6d %8.3f %8.3f %8.3f %8.3f\n", "-",
+           "machine: wake-up round trip", 500, $1, $2, $3, $4 }'
+
+# the worker's CPU time (utime + stime) and its wait for a CPU, in µs
+hz=$(getconf CLK_TCK)
+cpu() {
+    awk -v hz="$hz" '{ print int(($14 + $15) * 1e6 / hz) }' \
+        "/proc/$worker/stat"
+}
+waited() {
+    awk '{ print int($2 / 1000) }' "/proc/$worker/schedstat"
+}
+
+for n in "$@"; do
+    providers "$n" ""
+    c0=$(cpu)
+    w0=$(waited)
+    s0=$(date +%s%N)
+
+    $load "$sim" --stream-url "ws://127.0.0.1:$rport/media/bench" \
+        --play "$prefix/caller.wav" --silence-after 1500 --calls "$n" \
+        --ramp 50 --timeout $((turns * 5 + 60)) \
+        > "$prefix/sim-$n.out" 2>&1 || true
+
+    c1=$(cpu)
+    w1=$(waited)
+    s1=$(date +%s%N)
+    providers_stop
+
+    failed=$(sed -n 's/.* calls, \([0-9]*\) failed/\1/p' "$prefix/sim-$n.out")
+    usage=$(awk -v c=$((c1 - c0)) -v w=$((w1 - w0)) -v s=$(((s1 - s0) / 1000)) \
+        'BEGIN { printf "worker %.1f%% CPU, %.0f ms waiting for a CPU",
+                        100 * c / s, w / 1000 }')
+
+    perl - "$n" "$prefix/providers-$n.log" "$prefix/relay-$n.log" \
+        "${failed:-?}" "$usage" <<'PERL'
+my ($calls, $plog, $rlog, $failed, $usage) = @ARGV;
+my (%last_stt, %sent, %media, @h1, @h2, @h3, @first);
+open my $fh, '<', $rlog or die "$rlog: $!";
+while (<$fh>) {
+    my ($t, $ev, $sid) = split;
+    push @{ $media{$sid} }, $t if $ev eq 'media';
+}
+open $fh, '<', $plog or die "$plog: $!";
+my @ev = sort { $a->[0] <=> $b->[0] } map { [split] } <$fh>;
+for (@ev) {
+    my ($t, $ev, $id, $k) = @$_;
+    my ($stream) = $id =~ m{/(\S+)$};
+    if ($ev eq 'stt_reply') {
+        $last_stt{$id} = $t;
+    } elsif ($ev eq 'llm_req' && defined $last_stt{$id}) {
+        push @h1, $t - delete $last_stt{$id};
+    } elsif ($ev eq 'llm_sent') {
+        $sent{"$id $k"} = $t;
+    } elsif ($ev eq 'tts_req' && defined $sent{"$id $k"}) {
+        push @h2, $t - delete $sent{"$id $k"};
+    } elsif ($ev eq 'tts_first') {
+        my ($m) = grep { $_ >= $t } @{ $media{$stream} || [] };
+        push @h3, $m - $t if defined $m;
+    }
+}
+sub show {
+    my ($name, @v) = @_;
+    @v = sort { $a <=> $b } @v;
+    my $p = sub { @v ? $v[int($_[0] * $#v + 0.5)] / 1000 : 0 };
+    printf "%6d  %-26s %6d %8.3f %8.3f %8.3f %8.3f\n", $calls, $name,
+        scalar @v, $p->(0.5), $p->(0.9), $p->(0.99), $p->(1);
+}
+show('STT reply -> LLM request', @h1);
+show('sentence -> TTS request', @h2);
+show('TTS byte -> media frame', @h3);
+print "        (ms; $failed failed calls; $usage)\n";
+PERL
+done
+
+# a long call: BENCH_TURNS_LONG turns, each answered at once, the next
+# question as soon as the reply's marks came back
+
+providers long "--gap 0 --audio 160"
+
+echo
+echo "memory: one call of $long turns, as fast as the agent answers"
+echo
+
+perl -I"$top/t/lib" - "$port" "$worker" "$long" <<'PERL'
+use strict;
+use warnings;
+use VoiceWS;
+use MIME::Base64 qw(encode_base64);
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Time::HiRes qw(time);
+
+my ($port, $worker, $turns) = @ARGV;
+
+sub rss {
+    open my $fh, '<', "/proc/$worker/status" or return 0;
+    while (<$fh>) { return $1 if /^VmRSS:\s+(\d+)/ }
+    return 0;
+}
+
+sub ulaw {
+    my ($s) = @_;
+    my $sign = $s < 0 ? 0x80 : 0;
+    $s = -$s if $s < 0;
+    $s = 32635 if $s > 32635;
+    $s += 0x84;
+    my $exp = 7;
+    for (my $m = 0x4000; !($s & $m) && $exp > 0; $m >>= 1) { $exp-- }
+    return chr(~($sign | ($exp << 4) | (($s >> ($exp + 3)) & 0x0f)) & 0xff);
+}
+
+# a turn: silence (the VAD's floor starts from the first frame), 600 ms
+# of a 300 Hz tone (speech to the VAD; the STT is fake), then 600 ms of
+# silence, longer than voice_vad_silence
+my $tone = join '', map { ulaw(int(8000 * sin(2 * 3.14159265 * 300 * $_
+    / 8000))) } 0 .. 159;
+my $quiet = "\xff" x 160;
+my @frames = map { encode_base64($_, '') } ($quiet) x 5, ($tone) x 30,
+    ($quiet) x 30;
+
+my $ws = VoiceWS->connect(port => $port, path => '/media/long');
+die "handshake: " . $ws->status . "\n" unless $ws->status == 101;
+setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
+my $stream = 'MZ' . ('0' x 31) . '1';
+$ws->begin(stream => $stream, call => 'CA' . ('0' x 31) . '1');
+
+my $rss0 = rss();
+my %at = map { $_ => 1 } 1, 10, 100, 250, 500, $turns;
+my ($seq, $t0, $done) = (1, time, 0);
+my %rss;
+
+TURN: for my $turn (1 .. $turns) {
+    my $msgs = '';
+    for my $f (@frames) {
+        $seq++;
+        $msgs .= VoiceWS::frame(op => 1, payload => '{"event":"media",'
+            . qq("sequenceNumber":"$seq","media":{"track":"inbound",)
+            . qq("chunk":"$seq","timestamp":"@{[$seq * 20]}",)
+            . qq("payload":"$f"},"streamSid":"$stream"}));
+    }
+    $ws->send_raw($msgs);
+
+    # the reply: three sentences, a mark after each
+    my $marks = 0;
+    while ($marks < 3) {
+        my ($op, $p) = $ws->read_frame(10);
+        last TURN unless defined $op;
+        next unless $op == 1 && $p =~ /"event":"mark"/;
+        my ($name) = $p =~ /"name":"([^"]+)"/;
+        $ws->send_json({ event => 'mark', streamSid => $stream,
+            sequenceNumber => '' . ++$seq, mark => { name => $name } });
+        $marks++;
+    }
+
+    $done = $turn;
+    $rss{$turn} = rss() if $at{$turn};
+}
+
+my $secs = time - $t0;
+$ws->send_json({ event => 'stop', streamSid => $stream,
+    sequenceNumber => '' . ++$seq, stop => {} });
+
+printf "%8s %14s %14s\n", 'turn', 'worker RSS', 'growth';
+printf "%8d %10d KiB %10s\n", 0, $rss0, '';
+for my $t (sort { $a <=> $b } keys %rss) {
+    printf "%8d %10d KiB %10d KiB\n", $t, $rss{$t}, $rss{$t} - $rss0;
+}
+my ($a, $b) = (100, $done);
+if ($done > 100 && $rss{$a} && $rss{$b}) {
+    printf "per turn, turns %d to %d: %.0f bytes\n", $a, $b,
+        1024 * ($rss{$b} - $rss{$a}) / ($b - $a);
+}
+printf "%d of %d turns answered in %.1f s\n", $done, $turns, $secs;
+exit($done == $turns ? 0 : 1);
+PERL
+
+providers_stop
+
+echo
+echo "reproduce: make bench BENCH=agent BENCH_AGENT_CALLS=\"$*\"" \
+    "BENCH_TURNS=$turns BENCH_TURNS_LONG=$long"
+echo "(hand-offs: bench-providers answers at once and stamps what it reads as"
+echo " the kernel received it, what it writes before the write; each hand-off"
+echo " includes one loopback hop, and a TCP connect for provider requests;"
+echo " RSS is the worker's, read while the call is live)"
