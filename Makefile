@@ -16,6 +16,7 @@ MODULE     := $(BUILD)/ngx_http_voice_module.so
 ASAN_TREE  := $(BUILD)/asan/nginx
 ASAN_MODULE := $(BUILD)/asan/ngx_http_voice_module.so
 SIM        := $(BUILD)/voice-sim
+PROVIDERS  := $(BUILD)/voice-providers
 
 CC         ?= cc
 WARN       := -Wall -Wextra -Werror
@@ -33,9 +34,9 @@ FUZZERS    := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,\
 FUZZ_SECONDS ?= 10
 BENCH_SECONDS ?= 10
 
-.PHONY: all deps module asan-module sim unit fuzz integration test demo bench clean
+.PHONY: all deps module asan-module sim providers unit fuzz integration test demo bench clean
 
-all: module sim
+all: module sim providers
 
 deps:
 	@tools/deps.sh
@@ -79,6 +80,19 @@ $(SIM): tools/voice-sim.c $(wildcard tools/sim_*.c) $(PURE_SRCS) $(PURE_HDRS)
 	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc -o $@ tools/voice-sim.c \
 	    $(wildcard tools/sim_*.c) $(PURE_SRCS) -lcurl -lssl $(PURE_LIBS)
 
+# Offline stand-ins for the STT, LLM and TTS providers (make demo)
+PROVIDERS_SRCS := src/voice_g711.c src/voice_json.c src/voice_resample.c \
+                  src/voice_wav.c
+
+providers: deps $(PROVIDERS)
+
+$(PROVIDERS): tools/voice-providers.c $(PROVIDERS_SRCS) $(PURE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc \
+	    $(shell pkg-config --cflags pocketsphinx sphinxbase) -o $@ \
+	    tools/voice-providers.c $(PROVIDERS_SRCS) -lpocketsphinx \
+	    -lsphinxbase -lespeak-ng -lyajl -lspeexdsp -lm
+
 $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(PURE_SRCS) $(PURE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 -O1 -g $(WARN) $(SAN) -Isrc -o $@ $< $(PURE_SRCS) \
@@ -105,8 +119,9 @@ fuzz: deps $(FUZZERS)
 
 # The integration suite runs against the sanitizer build: any invalid
 # access or leak shows in error.log, which every test checks.
-integration: module asan-module sim
+integration: module asan-module sim providers
 	VOICE_MODULE=$(TOP)/$(ASAN_MODULE) VOICE_SIM=$(TOP)/$(SIM) \
+	    VOICE_PROVIDERS=$(TOP)/$(PROVIDERS) \
 	    VOICE_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	    NGINX_BIN=$(NGINX) prove -r t/
 

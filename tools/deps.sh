@@ -5,7 +5,9 @@ set -e
 
 pkgs="nginx nginx-dev libyajl-dev libssl-dev libspeexdsp-dev
       libcurl4-openssl-dev libprotocol-websocket-perl espeak-ng
-      clang libclang-rt-14-dev"
+      clang libclang-rt-14-dev
+      libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
+      libespeak-ng-dev pkg-config"
 
 missing=""
 for p in $pkgs; do

@@ -1,0 +1,514 @@
+#!/usr/bin/perl
+
+# The offline demo providers (tools/voice-providers.c) on their own: real
+# recognition of synthesized speech, the FAQ streamed as OpenAI SSE,
+# speech in every output format, bad requests answered, and two requests
+# served at once.
+
+use strict;
+use warnings;
+
+use Test::More;
+use IO::Socket::INET;
+use File::Temp qw(tempdir);
+use JSON::PP;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep);
+
+my $bin = $ENV{VOICE_PROVIDERS}
+    or plan skip_all => 'VOICE_PROVIDERS is not set: run with make test';
+
+$SIG{ALRM} = sub { die "test timed out\n" };
+alarm($ENV{VOICE_TEST_TIMEOUT} || 120);
+
+my $dir = tempdir('voice-providers-XXXXXX', TMPDIR => 1,
+    CLEANUP => !$ENV{VOICE_KEEP});
+my $log = "$dir/providers.log";
+
+my $pid = fork // die "fork: $!";
+if ($pid == 0) {
+    exec $bin, '--listen', '127.0.0.1:0', '--port-file', "$dir/port",
+        '--log', $log, '--word-delay', '20';
+    die "exec $bin: $!";
+}
+
+my $port;
+for (1 .. 200) {
+    if (open my $fh, '<', "$dir/port") {
+        $port = <$fh>;
+        chomp $port if defined $port;
+        last if $port;
+    }
+    sleep 0.05;
+}
+ok($port, 'listening on an ephemeral port, written to --port-file')
+    or BAIL_OUT('voice-providers did not start: ' . slurp($log));
+
+my $json = JSON::PP->new->utf8->canonical;
+
+###############################################################################
+
+sub slurp {
+    open my $fh, '<:raw', $_[0] or return '';
+    local $/;
+    return <$fh>;
+}
+
+sub connect_ {
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
+        or die "connect: $!";
+    return $s;
+}
+
+sub request_text {
+    my (%a) = @_;
+    my $ver = $a{version} || '1.1';
+    my $req = "$a{method} $a{path} HTTP/$ver\r\nHost: localhost\r\n";
+    $req .= "$_\r\n" for @{ $a{headers} || [] };
+    $req .= 'Content-Length: ' . length($a{body}) . "\r\n"
+        if defined $a{body};
+    $req .= "Connection: close\r\n" unless $a{keep};
+    return $req . "\r\n" . ($a{body} // '');
+}
+
+sub write_all {
+    my ($s, $data) = @_;
+    while (length $data) {
+        my $n = syswrite($s, $data) // die "write: $!";
+        substr($data, 0, $n, '');
+    }
+}
+
+sub dechunk {
+    my ($b) = @_;
+    my ($out, $pos) = ('', 0);
+    while ($b =~ /\G([0-9a-fA-F]+)\r\n/gc) {
+        my $n = hex $1;
+        $pos = pos($b);
+        return ($out, 1) if $n == 0;
+        return ($out, 0) if $pos + $n + 2 > length $b;
+        $out .= substr($b, $pos, $n);
+        $pos += $n;
+        return ($out, 0) if substr($b, $pos, 2) ne "\r\n";
+        pos($b) = $pos + 2;
+    }
+    return ($out, 0);
+}
+
+sub parse_response {
+    my ($raw, $reads) = @_;
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d+)};
+    my %h;
+    for (split /\r\n/, $head // '') {
+        $h{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
+    }
+    my $complete = 1;
+    if (($h{'transfer-encoding'} // '') =~ /chunked/i) {
+        ($body, $complete) = dechunk($body // '');
+    }
+    return { status => $status // 0, h => \%h, body => $body // '',
+             reads => $reads, complete => $complete };
+}
+
+# one request on its own connection, read to the end
+sub http {
+    my $s = connect_();
+    write_all($s, request_text(@_));
+    my ($raw, $reads) = ('', 0);
+    while (1) {
+        my $n = sysread($s, my $buf, 65536);
+        last unless $n;
+        $raw .= $buf;
+        $reads++;
+    }
+    return parse_response($raw, $reads);
+}
+
+sub wav {
+    my ($rate, $pcm) = @_;
+    my $n = length $pcm;
+    return 'RIFF' . pack('V', 36 + $n) . 'WAVEfmt '
+        . pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16)
+        . 'data' . pack('V', $n) . $pcm;
+}
+
+sub multipart {
+    my ($boundary, @parts) = @_;
+    my $body = '';
+    while (@parts) {
+        my ($name, $value) = splice @parts, 0, 2;
+        my $file = $name eq 'file'
+            ? "; filename=\"utterance.wav\"\r\nContent-Type: audio/wav" : '';
+        $body .= "--$boundary\r\nContent-Disposition: form-data; "
+            . "name=\"$name\"$file\r\n\r\n$value\r\n";
+    }
+    return $body . "--$boundary--\r\n";
+}
+
+sub stt {
+    my ($wav, @more) = @_;
+    my $b = 'voice-0123abcd';
+    return http(method => 'POST', path => '/v1/audio/transcriptions',
+        headers => ["Content-Type: multipart/form-data; boundary=$b"],
+        body => multipart($b, file => $wav, model => 'whisper-1', @more));
+}
+
+sub tts {
+    my ($format, $text) = @_;
+    return http(method => 'POST',
+        path => "/v1/text-to-speech/voice123/stream?output_format=$format",
+        headers => ['Content-Type: application/json'],
+        body => $json->encode({ text => $text, model_id => 'x' }));
+}
+
+sub chat {
+    my ($text, %a) = @_;
+    return http(method => 'POST', path => '/v1/chat/completions',
+        version => $a{version},
+        headers => ['Content-Type: application/json'],
+        body => $json->encode({ model => 'demo',
+            stream => ($a{stream} // 1) ? JSON::PP::true : JSON::PP::false,
+            messages => [
+                { role => 'system', content => 'You are a shop.' },
+                { role => 'user', content => 'hello' },
+                { role => 'assistant', content => 'Hi!' },
+                { role => 'user', content => $text } ] }));
+}
+
+# SSE events: (the decoded JSON of each data line, saw [DONE])
+sub sse {
+    my ($body) = @_;
+    my (@ev, $done);
+    for my $e (split /\n\n/, $body) {
+        next unless $e =~ /^data: (.*)$/s;
+        if ($1 eq '[DONE]') { $done = 1; next; }
+        push @ev, $json->decode($1);
+    }
+    return (\@ev, $done);
+}
+
+sub content {
+    my ($ev) = @_;
+    return join '', map { $_->{choices}[0]{delta}{content} // '' } @$ev;
+}
+
+sub ulaw_rms {
+    my ($data) = @_;
+    my ($sum, $n) = (0, 0);
+    for my $b (unpack 'C*', $data) {
+        my $u = ~$b & 0xff;
+        my $t = ((($u & 0x0f) << 3) + 0x84) << (($u & 0x70) >> 4);
+        my $v = ($u & 0x80) ? 0x84 - $t : $t - 0x84;
+        $sum += $v * $v;
+        $n++;
+    }
+    return $n ? sqrt($sum / $n) : 0;
+}
+
+sub words_of {
+    my ($ref, $hyp) = @_;
+    my %h = map { $_ => 1 } split ' ', lc $hyp;
+    return scalar grep { $h{$_} } split ' ', $ref;
+}
+
+###############################################################################
+
+# TTS: ElevenLabs output formats
+
+my $hello = 'Hello, and thanks for calling. How can I help you today?';
+
+my $r = tts('ulaw_8000', $hello);
+is($r->{status}, 200, 'tts ulaw_8000: 200');
+is($r->{h}{'content-type'}, 'audio/basic', 'tts ulaw_8000: audio/basic');
+like($r->{h}{'transfer-encoding'} // '', qr/chunked/,
+    'tts to HTTP/1.1: chunked');
+ok($r->{complete}, 'tts: the chunked body ends properly');
+my $ulaw_len = length $r->{body};
+cmp_ok($ulaw_len, '>', 16000, "tts ulaw_8000: over 2 s of audio ($ulaw_len)");
+my $rms = ulaw_rms($r->{body});
+cmp_ok($rms, '>', 1000, sprintf('tts ulaw_8000: speech energy (rms %.0f)',
+    $rms));
+
+$r = tts('pcm_16000', $hello);
+is($r->{status}, 200, 'tts pcm_16000: 200');
+is($r->{h}{'content-type'}, 'audio/pcm', 'tts pcm_16000: audio/pcm');
+my $pcm_len = length $r->{body};
+is($pcm_len % 2, 0, 'tts pcm_16000: whole samples');
+my $ratio = $pcm_len / $ulaw_len;
+ok($ratio > 3.2 && $ratio < 4.8,
+    "tts pcm_16000: twice the samples of ulaw_8000, 2 bytes each ($ratio)");
+
+my $tts_default = http(method => 'POST', path => '/v1/text-to-speech/abc',
+    body => $json->encode({ text => $hello }));
+is($tts_default->{h}{'content-type'}, 'audio/basic',
+    'tts without output_format: ulaw_8000');
+is(length $tts_default->{body}, $ulaw_len, 'tts: the same text, the same '
+    . 'audio');
+
+for my $f (qw(pcm_8000 pcm_22050 pcm_24000 pcm_44100 pcm_48000 alaw_8000)) {
+    my ($rate) = $f =~ /(\d+)/;
+    my $bytes = $f =~ /law/ ? 1 : 2;
+    $r = tts($f, $hello);
+    my $q = length($r->{body}) / ($ulaw_len * $rate / 8000 * $bytes);
+    ok($r->{status} == 200 && $q > 0.9 && $q < 1.1, "tts $f: as long ($q)");
+}
+
+$r = tts('mp3_44100_128', $hello);
+is($r->{status}, 400, 'tts mp3: 400, not made here');
+like($r->{body}, qr/"error":\{"message":"output_format/,
+    'tts mp3: an error object');
+
+$r = http(method => 'POST', path => '/v1/text-to-speech/abc/stream',
+    body => '{"text":""}');
+is($r->{status}, 400, 'tts empty text: 400');
+
+# OpenAI speech: 24 kHz PCM16LE
+
+$r = http(method => 'POST', path => '/v1/audio/speech',
+    body => $json->encode({ model => 'tts-1', input => $hello,
+        voice => 'alloy', response_format => 'pcm' }));
+is($r->{status}, 200, 'openai speech: 200');
+is(length($r->{body}) % 2, 0, 'openai speech: whole samples');
+$ratio = length($r->{body}) / $ulaw_len;
+ok($ratio > 4.8 && $ratio < 7.2, "openai speech: 24 kHz PCM16 ($ratio)");
+
+$r = http(method => 'POST', path => '/v1/audio/speech',
+    body => $json->encode({ model => 'tts-1', input => 'Goodbye.',
+        voice => 'alloy', response_format => 'wav' }));
+ok(substr($r->{body}, 0, 4) eq 'RIFF'
+    && unpack('V', substr($r->{body}, 24, 4)) == 24000,
+    'openai speech wav: a 24 kHz WAV header first');
+
+$r = http(method => 'POST', path => '/v1/audio/speech',
+    body => $json->encode({ input => 'x', response_format => 'opus' }));
+is($r->{status}, 400, 'openai speech opus: 400');
+
+###############################################################################
+
+# STT: what the module sends, a WAV of the caller at 8 kHz
+
+my $q8 = tts('pcm_8000', 'what are your opening hours')->{body};
+$r = stt(wav(8000, $q8), language => 'en');
+is($r->{status}, 200, 'stt: 200');
+is($r->{h}{'content-type'}, 'application/json', 'stt: json');
+my $text = eval { $json->decode($r->{body})->{text} } // '';
+cmp_ok(words_of('what are your opening hours', $text), '>=', 3,
+    "stt 8 kHz: recognized \"$text\"");
+like($text, qr/opening|hours/, 'stt 8 kHz: the FAQ keyword is there');
+
+my $q16 = tts('pcm_16000', 'where are you located')->{body};
+$r = stt(wav(16000, $q16), response_format => 'text');
+is($r->{h}{'content-type'}, 'text/plain; charset=utf-8',
+    'stt response_format text: text/plain');
+cmp_ok(words_of('where are you located', $r->{body}), '>=', 3,
+    "stt 16 kHz: recognized \"$r->{body}\"");
+
+$r = stt(wav(8000, "\0\0" x 8000));
+is($r->{status}, 200, 'stt of silence: 200');
+
+# malformed bodies
+
+$r = http(method => 'POST', path => '/v1/audio/transcriptions',
+    headers => ['Content-Type: multipart/form-data; boundary=xyz'],
+    body => "--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n"
+        . 'RIFF and then nothing');
+is($r->{status}, 400, 'stt multipart without its closing delimiter: 400');
+like($r->{body}, qr/^\{"error":\{"message":"malformed multipart/,
+    'stt malformed: an error object');
+
+$r = http(method => 'POST', path => '/v1/audio/transcriptions',
+    headers => ['Content-Type: multipart/form-data'], body => 'x');
+is($r->{status}, 400, 'stt without a boundary: 400');
+
+$r = http(method => 'POST', path => '/v1/audio/transcriptions',
+    headers => ['Content-Type: application/json'], body => '{}');
+is($r->{status}, 400, 'stt not multipart: 400');
+
+my $b = 'bb';
+$r = http(method => 'POST', path => '/v1/audio/transcriptions',
+    headers => ["Content-Type: multipart/form-data; boundary=\"$b\""],
+    body => multipart($b, model => 'x'));
+is($r->{status}, 400, 'stt without a file part: 400');
+
+$r = http(method => 'POST', path => '/v1/audio/transcriptions',
+    headers => ["Content-Type: multipart/form-data; boundary=$b"],
+    body => multipart($b, file => 'RIFF....WAVEfmt garbage'));
+is($r->{status}, 400, 'stt with a file that is no WAV: 400');
+like($r->{body}, qr/not a PCM16/, 'stt no WAV: says so');
+
+###############################################################################
+
+# LLM: streamed word by word
+
+$r = chat('What are your opening hours?');
+is($r->{status}, 200, 'chat: 200');
+is($r->{h}{'content-type'}, 'text/event-stream', 'chat: text/event-stream');
+my ($ev, $done) = sse($r->{body});
+is($ev->[0]{choices}[0]{delta}{role}, 'assistant', 'chat: role first');
+is($ev->[0]{object}, 'chat.completion.chunk', 'chat: chunk objects');
+my $said = content($ev);
+like($said, qr/opening hours.*Monday/, "chat: the hours ($said)");
+like($said, qr/[.!?]$/, 'chat: ends a sentence');
+cmp_ok(scalar @$ev, '>', 10, 'chat: many events, word by word');
+is($ev->[-1]{choices}[0]{finish_reason}, 'stop', 'chat: finish_reason stop');
+ok($done, 'chat: data: [DONE] at the end');
+cmp_ok($r->{reads}, '>', 3, "chat: the events came over time ($r->{reads} "
+    . 'reads)');
+
+($ev) = sse(chat('Can I bring my dog along')->{body});
+is(content($ev), 'You said: Can I bring my dog along? Could you tell me '
+    . 'more?', 'chat: an unknown question is echoed as a question');
+
+($ev) = sse(chat('[caller pressed 5]')->{body});
+like(content($ev), qr/^You pressed 5\. .*refund/, 'chat: a keypad digit');
+
+($ev) = sse(chat('um where is the uh store located')->{body});
+like(content($ev), qr/Market Street/, 'chat: location among other words');
+
+($ev) = sse(chat("quote \" backslash \\ \x{e9}t\x{e9}")->{body});
+like(content($ev), qr/quote " backslash \\ \x{e9}t\x{e9}\?/,
+    'chat: the echo is escaped JSON, UTF-8 intact');
+
+$r = chat('how much does it cost', stream => 0);
+my $whole = eval { $json->decode($r->{body}) } // {};
+like($whole->{choices}[0]{message}{content} // '', qr/dollars/,
+    'chat without stream: one chat.completion');
+
+# HTTP/1.0, as nginx's proxy speaks by default: no chunks, then close
+
+$r = chat('thank you goodbye', version => '1.0');
+ok(!exists $r->{h}{'transfer-encoding'}, 'chat to HTTP/1.0: not chunked');
+is($r->{h}{connection}, 'close', 'chat to HTTP/1.0: Connection: close');
+($ev, $done) = sse($r->{body});
+ok($done && content($ev) =~ /Goodbye!$/, 'chat to HTTP/1.0: whole stream');
+
+$r = http(method => 'POST', path => '/v1/chat/completions',
+    body => '{"messages": [');
+is($r->{status}, 400, 'chat with broken JSON: 400');
+
+$r = http(method => 'POST', path => '/v1/chat/completions',
+    body => '{"messages":' . ('[' x 5000) . (']' x 5000) . '}');
+is($r->{status}, 400, 'chat with JSON nested 5000 deep: 400');
+
+$r = http(method => 'POST', path => '/v1/chat/completions',
+    body => '{"messages":"hi"}');
+is($r->{status}, 400, 'chat with messages not an array: 400');
+
+###############################################################################
+
+# HTTP
+
+is(http(method => 'POST', path => '/v2/nothing', body => '')->{status}, 404,
+    'unknown path: 404');
+$r = http(method => 'GET', path => '/v1/chat/completions');
+is($r->{status}, 405, 'GET: 405');
+is($r->{h}{allow}, 'POST', '405 says Allow: POST');
+
+$r = http(method => 'POST', path => '/v1/chat/completions',
+    headers => ['X-Big: ' . ('a' x 20000)], body => '{}');
+is($r->{status}, 431, 'a header over 16 KiB: 431');
+
+$r = http(method => 'POST', path => '/v1/chat/completions',
+    headers => ['Content-Length: 99999999999']);
+is($r->{status}, 413, 'a body over 16 MiB: 413');
+
+$r = http(method => 'POST', path => '/v1/chat/completions',
+    headers => ['Transfer-Encoding: chunked']);
+is($r->{status}, 411, 'a chunked request body: 411');
+
+{
+    my $s = connect_();
+    write_all($s, "GARBAGE\r\n\r\n");
+    local $/;
+    like(<$s> // '', qr{^HTTP/1\.1 400 }, 'a request line of garbage: 400');
+}
+
+# keep-alive: three requests on one connection, written at once
+
+{
+    my $s = connect_();
+    my $one = request_text(method => 'POST', path => '/v1/chat/completions',
+        keep => 1, body => '{"messages":[{"role":"user","content":"hi"}]}');
+    my $last = request_text(method => 'POST', path => '/v1/chat/completions',
+        body => '{"messages":[{"role":"user","content":"bye"}]}');
+    write_all($s, $one . $one . $last);
+    local $/;
+    my $all = <$s> // '';
+    my @st = $all =~ m{^HTTP/1\.1 (\d+)}mg;
+    is("@st", '200 200 200', 'pipelined keep-alive requests: all answered');
+}
+
+###############################################################################
+
+# two at once: a TTS whose client reads slowly does not hold up an STT
+
+{
+    my $long = join ' ', ('This is a long sentence of the test.') x 40;
+    my $s = connect_();
+    write_all($s, request_text(method => 'POST',
+        path => '/v1/text-to-speech/v/stream?output_format=pcm_48000',
+        body => $json->encode({ text => $long })));
+
+    # the headers and the first audio: the synthesis is under way
+    my $got = '';
+    while ($got !~ /\r\n\r\n.{1000}/s) {
+        sysread($s, my $buf, 4096) or last;
+        $got .= $buf;
+    }
+    like($got, qr{^HTTP/1\.1 200 }, 'slow tts: started');
+
+    # 80 s of 48 kHz audio, 7.7 MB, take espeak-ng a while, and the
+    # socket may fill up as we do not read: the STT, sent now, is served
+    # while the TTS is still under way, and finishes first
+    my $stt = stt(wav(8000, $q8));
+    my $stt_text = eval { $json->decode($stt->{body})->{text} } // '';
+    ok($stt->{status} == 200 && $stt_text =~ /opening|hours/,
+        "an STT during the TTS is served ($stt_text)");
+
+    my $raw = $got;
+    while (1) {
+        my $n = sysread($s, my $buf, 1 << 20);
+        last unless $n;
+        $raw .= $buf;
+    }
+    my $tts = parse_response($raw, 0);
+    ok($tts->{complete} && length($tts->{body}) > 7_000_000,
+        'and the TTS goes on to its end after it ('
+        . length($tts->{body}) . ' bytes)');
+
+    my @order = grep { m{POST /v1/(audio/transcriptions|text-to-speech/v/)} }
+        split /\n/, slurp($log);
+    like($order[-2] // '', qr/transcriptions/,
+        'the log: the STT finished first');
+    like($order[-1] // '', qr/text-to-speech/, 'the log: then the TTS');
+}
+
+###############################################################################
+
+# the log and a clean exit
+
+my $text_log = slurp($log);
+like($text_log, qr{POST\ /v1/chat/completions\ 200\ \d+\ bytes\ \d+\ ms
+    \ user="What\ are\ your\ opening\ hours\?"\ reply="Our\ opening}x,
+    'log: the LLM line has the reply');
+like($text_log, qr{POST\ /v1/audio/transcriptions\ 200\ \d+\ bytes\ \d+\ ms
+    .*\ text="[a-z\ ]*open}x, 'log: the STT line has the transcript');
+like($text_log, qr{POST\ /v1/text-to-speech/voice123/stream
+    \?output_format=ulaw_8000\ 200\ \d+\ bytes\ \d+\ ms
+    \ text="Hello,\ and\ thanks}x, 'log: the TTS line has the text');
+unlike($text_log, qr/exited on signal/, 'log: no child crashed');
+
+kill 'TERM', $pid;
+my $gone;
+for (1 .. 100) {
+    if (waitpid($pid, WNOHANG) == $pid) {
+        $gone = 1;
+        last;
+    }
+    sleep 0.05;
+}
+ok($gone && $? == 0, 'SIGTERM: exits 0');
+like(slurp($log), qr/exiting\n\z/, 'log: exiting, last');
+
+done_testing();
