@@ -2,7 +2,7 @@
 #
 #   make          build build/ngx_http_voice_module.so for the installed nginx
 #   make test     unit tests (ASan/UBSan) + nginx integration tests
-#   make demo     start nginx with conf/demo.conf and place a call
+#   make demo     the offline providers, nginx and a spoken call
 #   make deps     install only the Debian packages that are missing
 #
 # Every output goes under build/ (git-ignored).
@@ -127,8 +127,8 @@ integration: module asan-module sim providers
 
 test: unit fuzz integration
 
-demo: module sim
-	@tools/demo.sh $(TOP)/$(MODULE) $(TOP)/$(SIM)
+demo: module sim providers
+	@tools/demo.sh $(TOP)/$(MODULE) $(TOP)/$(SIM) $(TOP)/$(PROVIDERS)
 
 BENCH ?= all
 BENCH_CALLS ?= 1 100 500

@@ -129,6 +129,8 @@ typedef struct {
     ngx_msec_t                  endpointing;
     ngx_msec_t                  stt_ms;
     ngx_msec_t                  llm_first_ms;
+    ngx_msec_t                  llm_sentence_ms;
+    ngx_msec_t                  t_llm;          /* LLM request made */
     ngx_msec_t                  tts_first_ms;
     uint64_t                    handoff_us[3];  /* stt->llm, ->tts, ->media */
     unsigned                    llm_first:1;
@@ -705,6 +707,8 @@ ngx_http_voice_llm_request(ngx_http_voice_agent_t *ag)
     ag->llm_first = 0;
     ag->timed = 0;
     ag->llm_first_ms = 0;
+    ag->llm_sentence_ms = 0;
+    ag->t_llm = ngx_current_msec;
     ag->tts_first_ms = 0;
     ag->handoff_us[1] = 0;
     ag->handoff_us[2] = 0;
@@ -972,6 +976,7 @@ ngx_http_voice_say(ngx_http_voice_agent_t *ag, const u_char *text,
 
     if (s->index == 0) {
         ag->handoff_us[1] = ngx_http_voice_usec() - us;
+        ag->llm_sentence_ms = ngx_current_msec - ag->t_llm;
     }
 }
 
@@ -1310,11 +1315,11 @@ ngx_http_voice_turn_log(ngx_http_voice_agent_t *ag)
 
     ngx_log_error(NGX_LOG_INFO, ag->call->connection->log, 0,
                   "voice: turn %ui timings: endpointing %M ms, stt %M ms, "
-                  "llm first token %M ms, tts first byte %M ms, "
-                  "voice-to-voice %M ms, module %uL us "
-                  "(%uL + %uL + %uL)",
+                  "llm first token %M ms, llm first sentence %M ms, "
+                  "tts first byte %M ms, voice-to-voice %M ms, "
+                  "module %uL us (%uL + %uL + %uL)",
                   ++ag->answered, ag->endpointing, ag->stt_ms,
-                  ag->llm_first_ms, ag->tts_first_ms,
+                  ag->llm_first_ms, ag->llm_sentence_ms, ag->tts_first_ms,
                   ngx_current_msec - ag->t_end + ag->endpointing,
                   ag->handoff_us[0] + ag->handoff_us[1] + ag->handoff_us[2],
                   ag->handoff_us[0], ag->handoff_us[1], ag->handoff_us[2]);
