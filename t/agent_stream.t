@@ -132,6 +132,29 @@ my @tts = map { (decode_json($_))->{text} } requests('tts');
 is_deeply(\@tts, ['Sure.', 'We open at nine and close at five.'],
     'each sentence to TTS');
 
+# sentences play in order although the second's audio came first
+
+fresh('Sure. We open at nine. Goodbye.');
+spit("$fdir/slow.tts", 1);
+$out = `$sim --stream-url ws://127.0.0.1:$port/media/o --play $dir/q.wav --silence-after 1500 --fast --drain-ms 3000 --record-raw $dir/heard.raw 2>$dir/sim.log`;
+is($?, 0, 'out-of-order call completes') or diag $out;
+ok(-e "$fdir/tts.overtaken", 'a later sentence\'s TTS finished first');
+
+sub ulaw {
+    my $u = ~$_[0] & 0xff;
+    my $t = ((($u & 0x0f) << 3) + 0x84) << (($u & 0x70) >> 4);
+    return ($u & 0x80) ? 0x84 - $t : $t - 0x84;
+}
+
+my @heard = unpack 's<*', slurp("$dir/heard.raw");
+my @runs;
+for my $v (@heard) {
+    if (@runs && $runs[-1][0] == $v) { $runs[-1][1]++ } else { push @runs, [$v, 1] }
+}
+my @want = map { [ulaw(FakeProvider::tag($_)), 160 * length $_] }
+    'Sure.', 'We open at nine.', 'Goodbye.';
+is_deeply(\@runs, \@want, 'each sentence whole, in the order of the reply');
+
 # formats: a 1 kHz sine from TTS at another rate reaches the caller as
 # 1 kHz at 8 kHz, at the same level, 20 ms of audio per character
 

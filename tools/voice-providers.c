@@ -402,6 +402,7 @@ main(int argc, char **argv)
 {
     int     ls, opt, port;
     long    v;
+    char   *end;
     double  t0, t_stt, t_tts;
 
     static const struct option  opts[] = {
@@ -435,9 +436,11 @@ main(int argc, char **argv)
 
         case 'w':
         case 'c':
-            v = strtol(optarg, NULL, 10);
+            v = strtol(optarg, &end, 10);
 
-            if (v < 0 || v > 10000 || (opt == 'c' && v == 0)) {
+            if (end == optarg || *end != '\0' || v < 0 || v > 10000
+                || (opt == 'c' && v == 0))
+            {
                 fprintf(stderr, "voice-providers: bad value \"%s\"\n",
                         optarg);
                 return 2;

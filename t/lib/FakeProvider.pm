@@ -19,6 +19,9 @@ package FakeProvider;
 #   tts.pcm         answer TTS with a 1 kHz sine as PCM16LE at the rate
 #                   this file holds (e.g. 16000), 20 ms per character;
 #                   with tts.wav too, as a WAV file
+#   slow.tts        the first TTS request answers only once a later
+#                   one has been answered whole (up to 5 s), so their
+#                   audio arrives out of order; writes tts.overtaken
 #   wait.llm        before [DONE], wait (up to 5 s) for the first TTS
 #                   request; write llm.saw_tts if it came
 #   wait.tts        after the first half of the audio, wait (up to 5 s)
@@ -216,6 +219,12 @@ sub serve {
             }
         }
         $c->autoflush(1);
+        if (-e "$dir/slow.tts") {
+            my $k = () = glob "$dir/*-tts.body";
+            if ($k == 1) {
+                touch("$dir/tts.overtaken") if wait_for("$dir/tts.sent.*");
+            }
+        }
         print $c "HTTP/1.1 200 OK\r\nContent-Type: audio/basic\r\n"
             . "Connection: close\r\n\r\n";
         my $off = 0;
@@ -231,6 +240,7 @@ sub serve {
             $off += $size;
             sleep 0.005;
         }
+        touch("$dir/tts.sent.$id") if -e "$dir/slow.tts";
         return;
     }
 
