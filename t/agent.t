@@ -10,7 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP;
-use VoiceTest;
+use VoiceTest qw(slurp spit);
 use FakeProvider;
 
 my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
@@ -19,23 +19,6 @@ my $dir = $t->prefix;
 mkdir "$dir/fake";
 my $fake = FakeProvider->new(dir => "$dir/fake");
 my $fp = $fake->port;
-
-sub slurp {
-    open my $fh, '<:raw', $_[0] or return '';
-    local $/;
-    return <$fh>;
-}
-
-sub spit {
-    open my $fh, '>', $_[0] or die $!;
-    print $fh $_[1];
-    close $fh;
-}
-
-sub requests {
-    my ($name) = @_;
-    return map { slurp($_) } sort glob "$dir/fake/*-$name.body";
-}
 
 $t->run(<<"CONF");
     server {
@@ -86,7 +69,7 @@ is($?, 0, 'call completes') or diag $out, slurp("$dir/sim.log");
 
 # STT got a WAV of the caller's speech
 
-my ($stt) = requests('stt');
+my ($stt) = $fake->requests('stt');
 ok($stt, 'STT request made');
 my ($ct) = slurp((glob "$dir/fake/*-stt.head")[0]) =~ /content-type: (.*)/;
 like($ct, qr{^multipart/form-data; boundary=\S+$}, 'multipart Content-Type');
@@ -112,7 +95,7 @@ cmp_ok(length($pcm) / 16000, '<=', length($sent) / 16000 + 1.5,
 
 # LLM got system prompt + transcript, streaming
 
-my ($llm) = requests('llm');
+my ($llm) = $fake->requests('llm');
 my $req = eval { decode_json($llm) } || {};
 is($req->{model}, 'test-model', 'LLM model');
 is($req->{stream}, JSON::PP::true, 'stream: true');
@@ -125,11 +108,11 @@ unlike(slurp((glob "$dir/fake/*-llm.head")[0]), qr/upgrade|sec-websocket/i,
 
 # TTS got every sentence, in order
 
-my @tts = map { (eval { decode_json($_) } || {})->{text} } requests('tts');
+my @tts = map { (eval { decode_json($_) } || {})->{text} } $fake->requests('tts');
 is_deeply(\@tts, ['We open at 9 a.m. every day.',
     'Dr. Smith is in until 5.30 p.m.', 'Anything else?'],
     'TTS got each sentence');
-is((eval { decode_json((requests('tts'))[0]) } || {})->{model_id},
+is((eval { decode_json(($fake->requests('tts'))[0]) } || {})->{model_id},
     'test-tts', 'TTS model_id');
 
 # the caller heard each sentence's audio, in order, with marks

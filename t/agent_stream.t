@@ -14,7 +14,7 @@ use Test::More;
 use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(sleep);
-use VoiceTest;
+use VoiceTest qw(slurp spit);
 use FakeProvider;
 
 my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
@@ -24,23 +24,6 @@ my $fdir = "$dir/fake";
 mkdir $fdir;
 my $fake = FakeProvider->new(dir => $fdir);
 my $fp = $fake->port;
-
-sub slurp {
-    open my $fh, '<:raw', $_[0] or return '';
-    local $/;
-    return <$fh>;
-}
-
-sub spit {
-    open my $fh, '>', $_[0] or die $!;
-    print $fh $_[1];
-    close $fh;
-}
-
-sub requests {
-    my ($name) = @_;
-    return map { slurp($_) } sort glob "$fdir/*-$name.body";
-}
 
 $t->run(<<"CONF");
     server {
@@ -128,7 +111,7 @@ waitpid $pid, 0;
 is($?, 0, 'streaming call completes') or diag $out;
 ok(-e "$fdir/llm.saw_tts", 'the first TTS request left before the LLM stream ended');
 ok(-e "$fdir/tts.saw_media", 'the caller heard audio before the TTS stream ended');
-my @tts = map { (decode_json($_))->{text} } requests('tts');
+my @tts = map { (decode_json($_))->{text} } $fake->requests('tts');
 is_deeply(\@tts, ['Sure.', 'We open at nine and close at five.'],
     'each sentence to TTS');
 
@@ -195,7 +178,7 @@ for my $case (['pcm16', 16000, 0], ['wav', 22050, 1], ['openai', 24000, 0]) {
     cmp_ok(abs($db), '<', 0.5, "$loc: level kept ($db dB)");
 }
 
-my ($oa) = map { decode_json($_) } (requests('tts'))[0];
+my ($oa) = map { decode_json($_) } ($fake->requests('tts'))[0];
 is_deeply($oa, { model => 'tts-1', input => 'We are open from nine to five.',
     voice => 'alloy', response_format => 'pcm' }, 'OpenAI speech request');
 

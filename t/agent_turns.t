@@ -14,7 +14,7 @@ use JSON::PP;
 use MIME::Base64 qw(decode_base64);
 use Time::HiRes qw(sleep);
 use POSIX ();
-use VoiceTest;
+use VoiceTest qw(slurp spit);
 use FakeProvider;
 
 my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
@@ -25,23 +25,6 @@ mkdir $fdir;
 my $fake = FakeProvider->new(dir => $fdir);
 my $fp = $fake->port;
 my $closed = VoiceTest::free_port();
-
-sub slurp {
-    open my $fh, '<:raw', $_[0] or return '';
-    local $/;
-    return <$fh>;
-}
-
-sub spit {
-    open my $fh, '>', $_[0] or die $!;
-    print $fh $_[1];
-    close $fh;
-}
-
-sub requests {
-    my ($name) = @_;
-    return map { slurp($_) } sort glob "$fdir/*-$name.body";
-}
 
 $t->run(<<"CONF");
     server {
@@ -158,7 +141,7 @@ is($rc, 0, 'barge-in call completes') or diag $out;
 my ($clears) = $out =~ /(\d+) clears/;
 cmp_ok($clears // 0, '>=', 1, 'clear sent');
 
-my @llm = map { decode_json($_) } requests('llm');
+my @llm = map { decode_json($_) } $fake->requests('llm');
 is(scalar @llm, 2, 'a second turn after the interruption');
 my $m = $llm[1]{messages} || [];
 is($m->[1]{content}, $q1, 'history: first question');
@@ -168,7 +151,7 @@ is($m->[3]{content}, $q2, 'history: the interruption is the next question');
 
 # no audio of the first reply after the clear
 
-my @tts = map { (decode_json($_))->{text} } requests('tts');
+my @tts = map { (decode_json($_))->{text} } $fake->requests('tts');
 my %first = map { FakeProvider::tag($_) => 1 } grep { !/Sunday/ }
     @tts[0 .. 3];
 my ($after) = $log =~ /< \{"event":"clear".*?\n(.*)/s;
@@ -193,7 +176,7 @@ sub failure {
         '--silence-after 3000');
     is($rc, 0, "$name: the call goes on to its end") or diag $out;
     like($t->error_log, $log_re, "$name: logged");
-    my @tts = map { (decode_json($_))->{text} } requests('tts');
+    my @tts = map { (decode_json($_))->{text} } $fake->requests('tts');
     ok(grep({ $_ eq 'Nine to five.' } @tts), "$name: the next turn is spoken");
     like($out, qr/, [1-9]\d* media messages/, "$name: the caller hears it");
 }
@@ -228,7 +211,7 @@ waitpid $pid, 0;
 is($rc, 0, 'llm timeout: the call goes on');
 like($t->error_log, qr/llm provider "\/_llm" failed with status 504/,
     'llm timeout: logged with 504');
-ok(grep({ (decode_json($_))->{text} eq 'Nine to five.' } requests('tts')),
+ok(grep({ (decode_json($_))->{text} eq 'Nine to five.' } $fake->requests('tts')),
     'llm timeout: the next turn is spoken');
 
 # connection refused
@@ -264,10 +247,10 @@ caller_wav("$dir/quiet.wav", 300);
 ($rc, $out) = call('/greet/x', "$dir/quiet.wav",
     '--fast --drain-ms 1500 --silence-after 300 --dtmf 5');
 is($rc, 0, 'greeting call completes') or diag $out;
-@tts = map { (decode_json($_))->{text} } requests('tts');
+@tts = map { (decode_json($_))->{text} } $fake->requests('tts');
 is($tts[0], 'Hello!', 'greeting spoken first');
 is($tts[1], 'How can I help?', 'all of it');
-@llm = map { decode_json($_) } requests('llm');
+@llm = map { decode_json($_) } $fake->requests('llm');
 is($llm[0]{messages}[1]{content}, 'Hello! How can I help?',
     'greeting in the history');
 is($llm[0]{messages}[-1]{content}, '[caller pressed 5]', 'DTMF as text');

@@ -13,6 +13,7 @@ use lib "$FindBin::Bin/lib";
 use File::Temp qw(tempdir);
 use JSON::PP;
 use Test::More;
+use VoiceTest qw(slurp);
 
 my $providers = $ENV{VOICE_PROVIDERS}
     or plan skip_all => 'VOICE_PROVIDERS is not set';
@@ -34,12 +35,6 @@ print $fh "export LD_PRELOAD='$ENV{VOICE_PRELOAD}'"
 print $fh "exec $nginx \"\$\@\"\n";
 close $fh;
 chmod 0755, $wrap;
-
-sub slurp {
-    open my $fh, '<:raw', $_[0] or return '';
-    local $/;
-    return <$fh>;
-}
 
 my $out = `DEMO_SHORT=1 DEMO_PREFIX=$dir/demo NGINX_BIN=$wrap sh $FindBin::Bin/../tools/demo.sh $module $sim $providers 2>&1`;
 is($?, 0, 'the demo exits 0') or diag $out;

@@ -12,7 +12,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP;
 use IO::Socket::INET;
-use VoiceTest;
+use VoiceTest qw(slurp spit);
 use VoiceWS;
 
 my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
@@ -64,12 +64,6 @@ my $text = 'Thank you for calling. This is a test of the echo mode of the '
     . 'dog, and then the lazy dog goes back to sleep in the afternoon sun.';
 system('espeak-ng', '-s', '150', '-w', "$dir/speech.wav", $text) == 0
     or die "espeak-ng failed";
-
-sub slurp {
-    open my $fh, '<:raw', $_[0] or return '';
-    local $/;
-    return <$fh>;
-}
 
 my $out = `$sim --url http://127.0.0.1:$port/hook/call1 --token t0ken --play $dir/speech.wav --silence-after 400 --record-raw $dir/heard.raw --save-sent $dir/sent.raw --record $dir/heard.wav 2>&1`;
 is($?, 0, 'real-time call completes') or diag $out;

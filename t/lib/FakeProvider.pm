@@ -69,6 +69,12 @@ sub new {
 
 sub port { $_[0]{port} }
 
+# the bodies of the requests made to one path, in the order they came
+sub requests {
+    my ($self, $name) = @_;
+    return map { slurp($_) } sort glob "$self->{dir}/*-$name.body";
+}
+
 sub DESTROY {
     my ($self) = @_;
     kill 'KILL', $self->{pid} if $self->{pid};

@@ -16,7 +16,7 @@ use Time::HiRes qw(sleep);
 use Test::More;
 use FindBin;
 
-our @EXPORT_OK = qw(free_port http_request twilio_signature);
+our @EXPORT_OK = qw(free_port http_request twilio_signature slurp spit);
 
 my $NGINX = $ENV{NGINX_BIN} || '/usr/sbin/nginx';
 my $MODULE = $ENV{VOICE_MODULE}
@@ -36,6 +36,19 @@ if ($ENV{VOICE_PRELOAD}) {
 # a test that hangs fails instead of stalling the whole suite
 $SIG{ALRM} = sub { die "test timed out\n" };
 alarm($ENV{VOICE_TEST_TIMEOUT} || 300);
+
+# a whole file, bytes as they are ('' when it cannot be read)
+sub slurp {
+    open my $fh, '<:raw', $_[0] or return '';
+    local $/;
+    return <$fh>;
+}
+
+sub spit {
+    open my $fh, '>:raw', $_[0] or die "$_[0]: $!";
+    print $fh $_[1];
+    close $fh;
+}
 
 sub free_port {
     my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
