@@ -111,7 +111,8 @@ $(BUILD)/fuzz/%: t/fuzz/%.c $(PURE_SRCS) $(PURE_HDRS)
 fuzz: deps $(FUZZERS)
 	@for f in $(FUZZERS); do \
 	    mkdir -p $$f.corpus; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	        -artifact_prefix=$$f- -print_final_stats=1 \
 	        $$f.corpus > $$f.log 2>&1 \
 	        || { tail -40 $$f.log; exit 1; }; \
 	    echo "$$(basename $$f): $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $$f.log | grep -o '[0-9]*$$') runs in $(FUZZ_SECONDS)s, no crash"; \

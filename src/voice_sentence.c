@@ -105,6 +105,12 @@ voice_sentence_init(voice_sentence_t *s, uint8_t *buf, size_t cap,
     s->cap = cap;
     s->len = 0;
     s->max_len = max_len < cap ? max_len : cap;
+
+    /* room for a whole UTF-8 sequence, so none is ever split */
+
+    if (s->max_len < 4) {
+        s->max_len = cap < 4 ? cap : 4;
+    }
     s->emitted = 0;
     s->scan = 0;
 }
@@ -141,6 +147,52 @@ voice_sentence_emit(voice_sentence_t *s, size_t end, const uint8_t **out,
 }
 
 
+/*
+ * Waiting for the next character is over once the text would be cut for
+ * its length anyway: so a full buffer always yields a sentence.
+ */
+
+static int
+voice_sentence_full(voice_sentence_t *s)
+{
+    return s->len - s->emitted >= s->max_len;
+}
+
+
+/*
+ * The last position at or before "at" that does not split a UTF-8
+ * sequence; bytes at and after "at" need not be there yet.
+ */
+
+static size_t
+voice_utf8_boundary(const uint8_t *buf, size_t from, size_t at)
+{
+    size_t   l, n;
+    uint8_t  c;
+
+    l = at;
+
+    while (l > from && (buf[l - 1] & 0xc0) == 0x80 && at - l < 3) {
+        l--;
+    }
+
+    if (l == from) {
+        return at;                      /* no lead byte: not UTF-8 */
+    }
+
+    c = buf[l - 1];
+    n = (c >= 0xf0) ? 4 : (c >= 0xe0) ? 3 : (c >= 0xc0) ? 2 : 1;
+
+    /* the sequence that starts at l - 1 runs past "at": cut before it */
+
+    if (l - 1 + n > at && l - 1 > from) {
+        return l - 1;
+    }
+
+    return at;
+}
+
+
 /* the end of the first complete sentence in the buffer, or 0 */
 
 static size_t
@@ -160,6 +212,10 @@ voice_sentence_find(voice_sentence_t *s)
         /* CJK full stops and the ellipsis character end at once */
 
         if ((c == 0xe2 || c == 0xe3 || c == 0xef) && i + 2 >= s->len) {
+            if (voice_sentence_full(s)) {
+                break;
+            }
+
             s->scan = i;
             return 0;
         }
@@ -198,6 +254,10 @@ voice_sentence_find(voice_sentence_t *s)
         }
 
         if (j == s->len) {
+            if (voice_sentence_full(s)) {
+                break;
+            }
+
             /* wait: the next character decides */
             s->scan = i;
             return 0;
@@ -212,6 +272,10 @@ voice_sentence_find(voice_sentence_t *s)
             k = voice_abbrev(s->buf, s->emitted, i, s->len);
 
             if (k < 0) {
+                if (voice_sentence_full(s)) {
+                    break;
+                }
+
                 s->scan = i;
                 return 0;
             }
@@ -251,13 +315,8 @@ voice_sentence_find(voice_sentence_t *s)
 
         /* one long word: cut on a UTF-8 boundary */
 
-        i = s->emitted + s->max_len;
-
-        while (i > s->emitted + 1 && (s->buf[i] & 0xc0) == 0x80) {
-            i--;
-        }
-
-        return i;
+        return voice_utf8_boundary(s->buf, s->emitted,
+                                   s->emitted + s->max_len);
     }
 
     return 0;

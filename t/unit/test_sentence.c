@@ -7,15 +7,18 @@
 
 
 static int
-split(const char *in, size_t step, char out[][256], size_t max_len)
+split_cap(const char *in, size_t step, char out[][256], size_t max_len,
+    size_t cap)
 {
     int                n, ready;
     size_t             pos, chunk, used, olen;
-    uint8_t            buf[512];
+    uint8_t           *buf;
     const uint8_t     *o;
     voice_sentence_t   s;
 
-    voice_sentence_init(&s, buf, sizeof(buf), max_len);
+    /* exactly cap bytes: a read past them is the sanitizer's to see */
+    buf = malloc(cap);
+    voice_sentence_init(&s, buf, cap, max_len);
 
     n = 0;
     pos = 0;
@@ -52,7 +55,16 @@ split(const char *in, size_t step, char out[][256], size_t max_len)
         out[n++][olen] = '\0';
     }
 
+    free(buf);
+
     return n;
+}
+
+
+static int
+split(const char *in, size_t step, char out[][256], size_t max_len)
+{
+    return split_cap(in, step, out, max_len, 512);
 }
 
 
@@ -136,6 +148,33 @@ main(void)
     CHECK(n >= 3);
     CHECK_STR(out[0], "This sentence goes on and on,");
     CHECK(strlen(out[1]) <= 100);
+
+    /* a word as long as the buffer: cut at its end, nothing read past it */
+
+    memset(longs, 'a', 64);
+    longs[64] = '\0';
+    n = split_cap(longs, 64, out, 64, 64);
+    CHECK_INT(n, 1);
+    CHECK_INT(strlen(out[0]), 64);
+
+    /* the cut falls where a UTF-8 sequence has only begun to arrive */
+
+    n = split_cap("abcdefghij\xda\x8dxyz", 11, out, 11, 64);
+    CHECK_INT(n, 2);
+    CHECK_STR(out[0], "abcdefghij");
+    CHECK_STR(out[1], "\xda\x8dxyz");
+
+    /* a full buffer whose end is undecided still yields a sentence */
+
+    memset(longs, 'a', 63);
+    strcpy(longs + 63, ".bbbb");
+    n = split_cap(longs, strlen(longs), out, 64, 64);
+    CHECK(n >= 2);
+    CHECK_INT(strlen(out[0]) + strlen(out[1]) + (n > 2 ? strlen(out[2]) : 0),
+              68);
+
+    n = split_cap("Dr. Who is here. Ok.", 20, out, 0, 64);
+    CHECK(n >= 2);
 
     UNIT_DONE("sentence");
 }
