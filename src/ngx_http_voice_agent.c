@@ -96,6 +96,7 @@ typedef struct {
     int16_t                    *utt;
     size_t                      utt_len;
     size_t                      utt_size;
+    size_t                      kept;           /* being transcribed */
 
     ngx_uint_t                  turn;
     ngx_uint_t                  answered;       /* turns of the caller's */
@@ -182,6 +183,8 @@ static void ngx_http_voice_body_free(ngx_http_voice_preq_t *pr);
 static void ngx_http_voice_history_add(ngx_http_voice_agent_t *ag,
     const char *role, const u_char *text, size_t len);
 static void ngx_http_voice_sentence_free(ngx_http_voice_sentence_t *s);
+static void ngx_http_voice_utt_drop(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_pcm_le(int16_t *pcm, size_t n);
 static void ngx_http_voice_turn_log(ngx_http_voice_agent_t *ag);
 static const char *ngx_http_voice_cut_short(ngx_http_voice_preq_t *pr);
 static uint64_t ngx_http_voice_usec(void);
@@ -272,7 +275,7 @@ static void
 ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag)
 {
     int      ev;
-    size_t   i, k, need;
+    size_t   i, k, need, base;
     int16_t *utt;
 
     for (i = 0; i < VOICE_VAD_FRAME; i++) {
@@ -306,7 +309,29 @@ ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag)
 
     if (ev == VOICE_VAD_SPEECH_START) {
 
-        if (ag->state != ngx_http_voice_listening) {
+        base = 0;
+
+        if (ag->state == ngx_http_voice_transcribing) {
+
+            /*
+             * The caller went on after a pause while the first part was
+             * being transcribed: it is all one utterance, sent again.
+             */
+
+            ngx_http_voice_provider_cancel(ag->stt);
+            ag->stt = NULL;
+
+            if (ag->kept + ag->preroll_len
+                <= (size_t) ag->conf->max_utterance * 8)
+            {
+                base = ag->kept;
+            }
+
+            ngx_log_error(NGX_LOG_INFO, ag->call->connection->log, 0,
+                          "voice: caller went on speaking, utterance "
+                          "continues");
+
+        } else if (ag->state != ngx_http_voice_listening) {
             if (!ag->conf->barge_in) {
                 return;
             }
@@ -314,9 +339,11 @@ ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag)
             ngx_http_voice_barge_in(ag);
         }
 
+        ag->kept = 0;
+
         /* the utterance starts with what came before the onset */
 
-        need = ag->preroll_len;
+        need = base + ag->preroll_len;
 
         if (need > ag->utt_size) {
             utt = ngx_http_voice_realloc(NULL, ag->utt,
@@ -333,10 +360,10 @@ ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag)
             % NGX_HTTP_VOICE_PREROLL;
 
         for (i = 0; i < ag->preroll_len; i++) {
-            ag->utt[i] = ag->preroll[(k + i) % NGX_HTTP_VOICE_PREROLL];
+            ag->utt[base + i] = ag->preroll[(k + i) % NGX_HTTP_VOICE_PREROLL];
         }
 
-        ag->utt_len = ag->preroll_len;
+        ag->utt_len = base + ag->preroll_len;
         ag->state = ngx_http_voice_hearing;
 
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ag->call->connection->log, 0,
@@ -369,6 +396,7 @@ ngx_http_voice_barge_in(ngx_http_voice_agent_t *ag)
 
     ngx_http_voice_provider_cancel(ag->stt);
     ag->stt = NULL;
+    ngx_http_voice_utt_drop(ag);
 
     ngx_http_voice_end_reply(ag, ag->heard);
 }
@@ -503,7 +531,7 @@ ngx_http_voice_agent_dtmf(ngx_http_voice_call_t *call, u_char *digit)
 static void
 ngx_http_voice_stt_request(ngx_http_voice_agent_t *ag)
 {
-    size_t                      i, len;
+    size_t                      len;
     u_char                     *body, *pcm;
     char                        boundary[48];
     u_char                      hdr[VOICE_WAV_HEADER];
@@ -516,16 +544,10 @@ ngx_http_voice_stt_request(ngx_http_voice_agent_t *ag)
     ngx_log_error(NGX_LOG_INFO, ag->call->connection->log, 0,
                   "voice: utterance of %uz ms", ag->utt_len / 8);
 
-    /* PCM16 little-endian, in place */
+    /* PCM16 little-endian, in place for the body, then back */
 
     pcm = (u_char *) ag->utt;
-
-    for (i = 0; i < ag->utt_len; i++) {
-        uint16_t  v = (uint16_t) ag->utt[i];
-
-        pcm[2 * i] = (u_char) (v & 0xff);
-        pcm[2 * i + 1] = (u_char) (v >> 8);
-    }
+    ngx_http_voice_pcm_le(ag->utt, ag->utt_len);
 
     voice_wav_header(hdr, 8000, 1, ag->utt_len * 2);
 
@@ -545,6 +567,7 @@ ngx_http_voice_stt_request(ngx_http_voice_agent_t *ag)
 
     body = ngx_http_voice_malloc(NULL, len);
     if (body == NULL) {
+        ngx_http_voice_utt_drop(ag);
         ag->state = ngx_http_voice_listening;
         return;
     }
@@ -552,17 +575,20 @@ ngx_http_voice_stt_request(ngx_http_voice_agent_t *ag)
     (void) voice_stt_multipart(body, boundary, hdr, sizeof(hdr), pcm,
                                ag->utt_len * 2, model, lang);
 
-    /* the utterance is in the body now; no audio kept between turns */
+    ngx_http_voice_pcm_le(ag->utt, ag->utt_len);
 
-    ngx_http_voice_free(NULL, ag->utt);
-    ag->utt = NULL;
-    ag->utt_len = 0;
-    ag->utt_size = 0;
+    /*
+     * The audio stays until its transcript is in, in case the caller
+     * goes on speaking; none is kept between turns.
+     */
+
+    ag->kept = ag->utt_len;
     ag->reply_len = 0;
 
     ag->stt = ngx_http_voice_agent_request(ag, &conf->stt, "stt", ct, body,
                                            len);
     if (ag->stt == NULL) {
+        ngx_http_voice_utt_drop(ag);
         ag->state = ngx_http_voice_listening;
         return;
     }
@@ -612,6 +638,7 @@ ngx_http_voice_stt_done(ngx_http_voice_preq_t *pr)
 
     ag->stt = NULL;
     ag->state = ngx_http_voice_listening;
+    ngx_http_voice_utt_drop(ag);
 
     if (!pr->ok) {
         ngx_log_error(NGX_LOG_ERR, ag->call->connection->log, 0,
@@ -1381,6 +1408,39 @@ ngx_http_voice_history_add(ngx_http_voice_agent_t *ag, const char *role,
     ag->history[ag->nhistory].text = copy;
     ag->history[ag->nhistory].len = len;
     ag->nhistory++;
+}
+
+
+static void
+ngx_http_voice_utt_drop(ngx_http_voice_agent_t *ag)
+{
+    if (ag->utt) {
+        ngx_http_voice_free(NULL, ag->utt);
+    }
+
+    ag->utt = NULL;
+    ag->utt_len = 0;
+    ag->utt_size = 0;
+    ag->kept = 0;
+}
+
+
+/* host order to PCM16 little-endian in place; done twice, back again */
+
+static void
+ngx_http_voice_pcm_le(int16_t *pcm, size_t n)
+{
+    size_t     i;
+    uint16_t   v;
+    u_char    *p;
+
+    p = (u_char *) pcm;
+
+    for (i = 0; i < n; i++) {
+        v = (uint16_t) pcm[i];
+        p[2 * i] = (u_char) (v & 0xff);
+        p[2 * i + 1] = (u_char) (v >> 8);
+    }
 }
 
 

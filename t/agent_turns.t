@@ -165,6 +165,30 @@ ok(defined $after && $after =~ /"media"/, 'the next reply is heard');
 like($t->error_log, qr/caller interrupted, 1 of \d+ sentences heard/,
     'interruption logged');
 
+# a pause longer than voice_vad_silence while the first part is being
+# transcribed: the caller went on, so it is one utterance, sent again
+
+fresh('PART ONE', 'What are your opening hours?');
+spit("$fdir/delay.stt", 1.5);
+spit("$fdir/llm.text", 'Nine to five.');
+caller_wav("$dir/pause.wav", 'What are your', 900, 'opening hours?', 500);
+($rc, $out) = call('/media/pause', "$dir/pause.wav", '--silence-after 3000');
+is($rc, 0, 'pause call completes') or diag $out;
+my @stt = $fake->requests('stt');
+is(scalar @stt, 2, 'the utterance went to STT again when the caller went on');
+my @pcm = map { substr($_, index($_, 'RIFF') + 44) } @stt;
+my $probe = substr($pcm[0], 4000, 400);
+ok(length($probe) == 400 && index($pcm[1], $probe) >= 0,
+    'the second holds the first part\'s audio too');
+@llm = map { decode_json($_) } $fake->requests('llm');
+is(scalar @llm, 1, 'one question to the LLM');
+is($llm[0]{messages}[-1]{content}, 'What are your opening hours?',
+    'the whole utterance\'s transcript');
+ok(!grep({ $_->{content} eq 'PART ONE' } @{ $llm[0]{messages} }),
+    'the first part\'s transcript is not used');
+like($t->error_log, qr/caller went on speaking, utterance continues/,
+    'logged');
+
 # provider failures: that turn is dropped, the next utterance works
 
 sub failure {

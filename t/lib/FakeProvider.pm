@@ -19,6 +19,7 @@ package FakeProvider;
 #   tts.pcm         answer TTS with a 1 kHz sine as PCM16LE at the rate
 #                   this file holds (e.g. 16000), 20 ms per character;
 #                   with tts.wav too, as a WAV file
+#   delay.stt       answer the first STT request this many seconds late
 #   slow.tts        the first TTS request answers only once a later
 #                   one has been answered whole (up to 5 s), so their
 #                   audio arrives out of order; writes tts.overtaken
@@ -166,6 +167,9 @@ sub serve {
     if ($name eq 'stt') {
         my @t = split /\n/, (slurp("$dir/stt.text") // "Hello.");
         my $k = () = glob "$dir/*-stt.body";
+        if ($k == 1 and my $d = slurp("$dir/delay.stt")) {
+            sleep $d;
+        }
         my $text = $t[$k - 1 < $#t ? $k - 1 : $#t];
         $text =~ s/(["\\])/\\$1/g;
         print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
