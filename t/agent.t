@@ -18,7 +18,6 @@ my $t = VoiceTest->new;
 my $dir = $t->prefix;
 mkdir "$dir/fake";
 my $fake = FakeProvider->new(dir => "$dir/fake");
-my $fp = $fake->port;
 
 $t->run(<<"CONF");
     server {
@@ -36,22 +35,7 @@ $t->run(<<"CONF");
             voice_stt_language en;
         }
 
-        location = /_stt {
-            internal;
-            proxy_pass http://127.0.0.1:$fp/stt;
-        }
-
-        location = /_llm {
-            internal;
-            proxy_pass http://127.0.0.1:$fp/llm;
-            proxy_buffering off;
-        }
-
-        location = /_tts {
-            internal;
-            proxy_pass http://127.0.0.1:$fp/tts;
-            proxy_buffering off;
-        }
+@{[ $fake->locations ]}
     }
 CONF
 

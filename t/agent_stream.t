@@ -23,7 +23,6 @@ my $dir = $t->prefix;
 my $fdir = "$dir/fake";
 mkdir $fdir;
 my $fake = FakeProvider->new(dir => $fdir);
-my $fp = $fake->port;
 
 $t->run(<<"CONF");
     server {
@@ -56,22 +55,7 @@ $t->run(<<"CONF");
             voice_tts_format pcm_24000;
         }
 
-        location = /_stt {
-            internal;
-            proxy_pass http://127.0.0.1:$fp/stt;
-        }
-
-        location = /_llm {
-            internal;
-            proxy_pass http://127.0.0.1:$fp/llm;
-            proxy_buffering off;
-        }
-
-        location = /_tts {
-            internal;
-            proxy_pass http://127.0.0.1:$fp/tts;
-            proxy_buffering off;
-        }
+@{[ $fake->locations ]}
     }
 CONF
 

@@ -23,7 +23,6 @@ my $dir = $t->prefix;
 my $fdir = "$dir/fake";
 mkdir $fdir;
 my $fake = FakeProvider->new(dir => $fdir);
-my $fp = $fake->port;
 my $closed = VoiceTest::free_port();
 
 $t->run(<<"CONF");
@@ -50,23 +49,7 @@ $t->run(<<"CONF");
             voice_stt /_refused;
         }
 
-        location = /_stt {
-            internal;
-            proxy_pass http://127.0.0.1:$fp/stt;
-        }
-
-        location = /_llm {
-            internal;
-            proxy_pass http://127.0.0.1:$fp/llm;
-            proxy_buffering off;
-            proxy_read_timeout 1s;
-        }
-
-        location = /_tts {
-            internal;
-            proxy_pass http://127.0.0.1:$fp/tts;
-            proxy_buffering off;
-        }
+@{[ $fake->locations(llm => 'proxy_read_timeout 1s;') ]}
 
         location = /_refused {
             internal;

@@ -70,6 +70,32 @@ sub new {
 
 sub port { $_[0]{port} }
 
+# nginx's three provider locations, /_stt, /_llm and /_tts, pointed at
+# this server as an operator would; llm => '...' adds lines to /_llm
+sub locations {
+    my ($self, %o) = @_;
+    my $p = $self->{port};
+    my $llm = $o{llm} ? "            $o{llm}\n" : '';
+    return <<"CONF";
+        location = /_stt {
+            internal;
+            proxy_pass http://127.0.0.1:$p/stt;
+        }
+
+        location = /_llm {
+            internal;
+            proxy_pass http://127.0.0.1:$p/llm;
+            proxy_buffering off;
+$llm        }
+
+        location = /_tts {
+            internal;
+            proxy_pass http://127.0.0.1:$p/tts;
+            proxy_buffering off;
+        }
+CONF
+}
+
 # the bodies of the requests made to one path, in the order they came
 sub requests {
     my ($self, $name) = @_;
