@@ -1357,7 +1357,6 @@ synthesize(sim_say_t *say)
     int          fd, status;
     size_t       start, end;
     pid_t        pid;
-    char         file[] = "/tmp/voice-sim-XXXXXX";
     const char  *tmp;
     char         path[512];
 
@@ -1367,12 +1366,7 @@ synthesize(sim_say_t *say)
 
     fd = mkstemp(path);
     if (fd < 0) {
-        fd = mkstemp(file);
-        if (fd < 0) {
-            die("mkstemp: %s", strerror(errno));
-        }
-
-        snprintf(path, sizeof(path), "%s", file);
+        die("mkstemp %s: %s", path, strerror(errno));
     }
 
     close(fd);
