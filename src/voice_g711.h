@@ -11,6 +11,11 @@
 #include <stdint.h>
 
 
+/* a telephone call's audio: one byte a sample, 8000 samples a second */
+#define VOICE_G711_RATE            8000
+#define VOICE_G711_SAMPLES_PER_MS  8
+
+
 uint8_t voice_ulaw_encode(int16_t pcm);
 int16_t voice_ulaw_decode(uint8_t code);
 uint8_t voice_alaw_encode(int16_t pcm);

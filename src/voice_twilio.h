@@ -37,6 +37,12 @@
 #define VOICE_TWILIO_PAYLOAD_MAX  16384     /* base64 characters */
 #define VOICE_TWILIO_DEPTH_MAX    32
 
+/*
+ * The most μ-law bytes a media payload the parser hands out can decode
+ * to: base64 carries 3 bytes in every 4 characters.
+ */
+#define VOICE_TWILIO_MEDIA_MAX    ((VOICE_TWILIO_PAYLOAD_MAX / 4) * 3)
+
 
 typedef struct {
     char                name[VOICE_TWILIO_NAME_MAX + 1];

@@ -125,7 +125,7 @@ voice_ws_parse(voice_ws_parser_t *p, const uint8_t *in, size_t len,
     *consumed = in - start;
 
     if (p->state == voice_ws_failed) {
-        ev->close_code = 1002;
+        ev->close_code = VOICE_WS_CLOSE_PROTOCOL_ERROR;
         return VOICE_WS_ERROR;
     }
 
@@ -144,7 +144,7 @@ voice_ws_header_done(voice_ws_parser_t *p, voice_ws_event_t *ev)
 
     if (p->hdr_need == 2) {
         if (p->hdr[0] & 0x70) {
-            return voice_ws_fail(p, ev, 1002);
+            return voice_ws_fail(p, ev, VOICE_WS_CLOSE_PROTOCOL_ERROR);
         }
 
         p->fin = (p->hdr[0] & 0x80) != 0;
@@ -155,14 +155,14 @@ voice_ws_header_done(voice_ws_parser_t *p, voice_ws_event_t *ev)
 
         case VOICE_WS_OP_CONT:
             if (p->msg_opcode == 0) {
-                return voice_ws_fail(p, ev, 1002);
+                return voice_ws_fail(p, ev, VOICE_WS_CLOSE_PROTOCOL_ERROR);
             }
             break;
 
         case VOICE_WS_OP_TEXT:
         case VOICE_WS_OP_BINARY:
             if (p->msg_opcode != 0) {
-                return voice_ws_fail(p, ev, 1002);
+                return voice_ws_fail(p, ev, VOICE_WS_CLOSE_PROTOCOL_ERROR);
             }
             break;
 
@@ -170,16 +170,16 @@ voice_ws_header_done(voice_ws_parser_t *p, voice_ws_event_t *ev)
         case VOICE_WS_OP_PING:
         case VOICE_WS_OP_PONG:
             if (!p->fin || (p->hdr[1] & 0x7f) > VOICE_WS_MAX_CONTROL) {
-                return voice_ws_fail(p, ev, 1002);
+                return voice_ws_fail(p, ev, VOICE_WS_CLOSE_PROTOCOL_ERROR);
             }
             break;
 
         default:
-            return voice_ws_fail(p, ev, 1002);
+            return voice_ws_fail(p, ev, VOICE_WS_CLOSE_PROTOCOL_ERROR);
         }
 
         if (p->masked != p->server) {
-            return voice_ws_fail(p, ev, 1002);
+            return voice_ws_fail(p, ev, VOICE_WS_CLOSE_PROTOCOL_ERROR);
         }
 
         need = 2;
@@ -214,7 +214,7 @@ voice_ws_header_done(voice_ws_parser_t *p, voice_ws_event_t *ev)
 
     } else if (len == 127) {
         if (p->hdr[2] & 0x80) {
-            return voice_ws_fail(p, ev, 1002);
+            return voice_ws_fail(p, ev, VOICE_WS_CLOSE_PROTOCOL_ERROR);
         }
 
         len = 0;
@@ -229,7 +229,7 @@ voice_ws_header_done(voice_ws_parser_t *p, voice_ws_event_t *ev)
     }
 
     if (!(p->opcode & 0x8) && len > p->msg_cap - p->msg_len) {
-        return voice_ws_fail(p, ev, 1009);
+        return voice_ws_fail(p, ev, VOICE_WS_CLOSE_TOO_BIG);
     }
 
     p->len = len;
@@ -262,18 +262,18 @@ voice_ws_frame_done(voice_ws_parser_t *p, voice_ws_event_t *ev)
         ev->len = (size_t) p->len;
 
         if (p->len == 0) {
-            ev->close_code = 1005;
+            ev->close_code = VOICE_WS_CLOSE_NO_STATUS;
             return VOICE_WS_CLOSE;
         }
 
         if (p->len == 1) {
-            return voice_ws_fail(p, ev, 1002);
+            return voice_ws_fail(p, ev, VOICE_WS_CLOSE_PROTOCOL_ERROR);
         }
 
         code = (unsigned) p->control[0] << 8 | p->control[1];
 
         if (!voice_ws_close_code_valid(code)) {
-            return voice_ws_fail(p, ev, 1002);
+            return voice_ws_fail(p, ev, VOICE_WS_CLOSE_PROTOCOL_ERROR);
         }
 
         ev->close_code = code;
@@ -316,11 +316,13 @@ voice_ws_fail(voice_ws_parser_t *p, voice_ws_event_t *ev, unsigned code)
 static int
 voice_ws_close_code_valid(unsigned code)
 {
-    if (code >= 1000 && code <= 1003) {
+    if (code >= VOICE_WS_CLOSE_NORMAL && code <= VOICE_WS_CLOSE_UNSUPPORTED) {
         return 1;
     }
 
-    if (code >= 1007 && code <= 1011) {
+    if (code >= VOICE_WS_CLOSE_INVALID_DATA
+        && code <= VOICE_WS_CLOSE_INTERNAL_ERROR)
+    {
         return 1;
     }
 

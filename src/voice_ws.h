@@ -37,12 +37,23 @@
 #define VOICE_WS_CLOSE       4
 #define VOICE_WS_ERROR       5
 
+/* close codes (RFC 6455, 7.4.1) */
+#define VOICE_WS_CLOSE_NORMAL          1000
+#define VOICE_WS_CLOSE_GOING_AWAY      1001
+#define VOICE_WS_CLOSE_PROTOCOL_ERROR  1002
+#define VOICE_WS_CLOSE_UNSUPPORTED     1003
+#define VOICE_WS_CLOSE_NO_STATUS       1005     /* received without a code */
+#define VOICE_WS_CLOSE_INVALID_DATA    1007
+#define VOICE_WS_CLOSE_POLICY          1008
+#define VOICE_WS_CLOSE_TOO_BIG         1009
+#define VOICE_WS_CLOSE_INTERNAL_ERROR  1011
+
 
 typedef struct {
     int             opcode;         /* of a message: TEXT or BINARY */
     const uint8_t  *data;
     size_t          len;
-    unsigned        close_code;     /* CLOSE: received, or 1005; ERROR: ours */
+    unsigned        close_code;     /* CLOSE: received; ERROR: ours */
 } voice_ws_event_t;
 
 
