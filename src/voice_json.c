@@ -5,9 +5,7 @@
 #include <string.h>
 
 #include "voice_json.h"
-
-
-static size_t voice_utf8_len(const uint8_t *p, size_t len);
+#include "voice_utf8.h"
 
 
 size_t
@@ -26,7 +24,7 @@ voice_json_escape(uint8_t *out, const uint8_t *in, size_t len)
         c = *p;
 
         if (c >= 0x80) {
-            k = voice_utf8_len(p, end - p);
+            k = voice_utf8_seq_len(p, end - p);
 
             if (k == 0) {
                 /* not UTF-8: U+FFFD */
@@ -90,49 +88,3 @@ voice_json_escape(uint8_t *out, const uint8_t *in, size_t len)
     return n;
 }
 
-
-/* the length of a valid UTF-8 sequence at p (RFC 3629), or 0 */
-
-static size_t
-voice_utf8_len(const uint8_t *p, size_t len)
-{
-    size_t    n, i;
-    uint32_t  u, min;
-
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        n = 2;
-        u = p[0] & 0x1f;
-        min = 0x80;
-
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        n = 3;
-        u = p[0] & 0x0f;
-        min = 0x800;
-
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        n = 4;
-        u = p[0] & 0x07;
-        min = 0x10000;
-
-    } else {
-        return 0;
-    }
-
-    if (len < n) {
-        return 0;
-    }
-
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-
-        u = u << 6 | (p[i] & 0x3f);
-    }
-
-    if (u < min || u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff)) {
-        return 0;
-    }
-
-    return n;
-}
