@@ -27,6 +27,8 @@
 #include "voice_resample.h"
 #include "voice_sentence.h"
 #include "voice_sse.h"
+#include "voice_stt.h"
+#include "voice_tts.h"
 #include "voice_vad.h"
 #include "voice_wav.h"
 
@@ -651,14 +653,14 @@ ngx_http_voice_stt_done(ngx_http_voice_preq_t *pr)
     rc = voice_stt_reply(ag->reply, ag->reply_len, text, sizeof(text), &len,
                          NULL);
 
-    if (rc == VOICE_LLM_INVALID || rc == VOICE_LLM_ERROR) {
+    if (rc == VOICE_STT_INVALID || rc == VOICE_STT_ERROR) {
         ngx_log_error(NGX_LOG_ERR, ag->call->connection->log, 0,
                       "voice: stt provider \"%V\" sent an invalid reply, "
                       "turn dropped", &ag->conf->stt);
         return;
     }
 
-    if (rc == VOICE_LLM_NONE) {
+    if (rc == VOICE_STT_NONE) {
         ngx_log_error(NGX_LOG_INFO, ag->call->connection->log, 0,
                       "voice: empty transcript ignored");
         return;

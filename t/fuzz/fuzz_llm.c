@@ -17,6 +17,8 @@
 
 #include "voice_json.h"
 #include "voice_llm.h"
+#include "voice_stt.h"
+#include "voice_tts.h"
 
 
 #define SMALL  16
@@ -46,6 +48,20 @@ space_only(const uint8_t *p, size_t len)
 }
 
 
+/* a transcription has no end of stream */
+
+static int
+code(int rc, int stt)
+{
+    if (stt) {
+        return rc == VOICE_STT_NONE || rc == VOICE_STT_TEXT
+               || rc == VOICE_STT_ERROR || rc == VOICE_STT_INVALID;
+    }
+
+    return rc >= VOICE_LLM_NONE && rc <= VOICE_LLM_INVALID;
+}
+
+
 static void
 read_reply(reader_pt read, const uint8_t *data, size_t size, int stt)
 {
@@ -55,10 +71,7 @@ read_reply(reader_pt read, const uint8_t *data, size_t size, int stt)
     rc1 = read(data, size, small, SMALL, &n1, NULL);
     rc2 = read(data, size, large, LARGE, &n2, NULL);
 
-    if (rc1 < VOICE_LLM_NONE || rc1 > VOICE_LLM_INVALID
-        || rc2 < VOICE_LLM_NONE || rc2 > VOICE_LLM_INVALID
-        || n1 > SMALL || n2 > LARGE)
-    {
+    if (!code(rc1, stt) || !code(rc2, stt) || n1 > SMALL || n2 > LARGE) {
         abort();
     }
 
@@ -68,7 +81,8 @@ read_reply(reader_pt read, const uint8_t *data, size_t size, int stt)
         abort();
     }
 
-    if (rc2 == VOICE_LLM_TEXT && (n2 == 0 || (stt && space_only(large, n2))))
+    if (rc2 == (stt ? VOICE_STT_TEXT : VOICE_LLM_TEXT)
+        && (n2 == 0 || (stt && space_only(large, n2))))
     {
         abort();
     }

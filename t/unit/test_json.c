@@ -1,0 +1,120 @@
+/*
+ * Copyright (C) ngx_http_voice_module authors
+ */
+
+/*
+ * JSON both ways: escaping always makes a valid string, and the reply
+ * reader finds the string at its path, or the error's message, and
+ * nothing else.
+ */
+
+#include "unit.h"
+#include "voice_json.h"
+
+
+static const char *const  top[] = { "text", NULL };
+static const char *const  deep[] = {
+    "a", VOICE_JSON_FIRST, "b", NULL
+};
+
+
+/* reads into text as a C string; nothing past cap is touched */
+
+static int
+reply(const char *json, const char *const *path, char *text, size_t cap)
+{
+    int     rc;
+    size_t  n;
+
+    memset(text, '#', cap + 1);
+
+    rc = voice_json_reply((const uint8_t *) json, strlen(json), path,
+                          (uint8_t *) text, cap, &n, NULL);
+
+    if (n > cap || text[cap] != '#') {
+        UNIT_FAIL("\"%s\": %zu bytes read into %zu", json, n, cap);
+    }
+
+    text[n] = '\0';
+
+    return rc;
+}
+
+
+int
+main(void)
+{
+    char     text[256];
+    size_t   n;
+    uint8_t  out[64];
+
+    /* escaping: quotes, controls, UTF-8 kept, bytes that are not: U+FFFD */
+
+    n = voice_json_escape(out, (const uint8_t *) "\"\\\n\x01\xc3\xa9\xc3", 7);
+    CHECK_MEM(out, n, "\\\"\\\\\\n\\u0001\xc3\xa9\xef\xbf\xbd", 17);
+    CHECK_INT(voice_json_escape(NULL, (const uint8_t *) "\"\\\n\x01\xc3\xa9"
+                                "\xc3", 7), 17);
+
+    /* voice_json_put writes at an offset, or counts */
+
+    memcpy(out, "ab", 2);
+    n = voice_json_put(out, 2, (const uint8_t *) "\"", 1);
+    CHECK_MEM(out, 2 + n, "ab\\\"", 4);
+    CHECK_INT(voice_json_put(NULL, 100, (const uint8_t *) "\"", 1), 2);
+
+    /* the string at the path, at that depth only */
+
+    CHECK_INT(reply("{\"x\":{\"text\":\"no\"},\"text\":\"yes\"}", top, text,
+                    255), VOICE_JSON_TEXT);
+    CHECK_STR(text, "yes");
+    CHECK_INT(reply("{\"a\":[{\"b\":\"first\"},{\"b\":\"second\"}]}", deep,
+                    text, 255), VOICE_JSON_TEXT);
+    CHECK_STR(text, "first");
+    CHECK_INT(reply("{\"a\":[[],{\"b\":\"second\"}]}", deep, text, 255),
+              VOICE_JSON_NONE);
+    CHECK_INT(reply("{\"a\":{\"b\":\"an object\"}}", deep, text, 255),
+              VOICE_JSON_NONE);
+    CHECK_INT(reply("{\"a\":[{\"[0]\":{\"b\":\"no\"}}]}", deep, text, 255),
+              VOICE_JSON_NONE);
+
+    /* not a string, an empty one, none */
+
+    CHECK_INT(reply("{\"text\":5}", top, text, 255), VOICE_JSON_NONE);
+    CHECK_INT(reply("{\"text\":\"\"}", top, text, 255), VOICE_JSON_NONE);
+    CHECK_INT(reply("[\"text\"]", top, text, 255), VOICE_JSON_NONE);
+
+    /* found twice: joined; cut at the buffer */
+
+    CHECK_INT(reply("{\"text\":\"ab\",\"text\":\"cd\"}", top, text, 255),
+              VOICE_JSON_TEXT);
+    CHECK_STR(text, "abcd");
+    CHECK_INT(reply("{\"text\":\"ab\",\"text\":\"cd\"}", top, text, 3),
+              VOICE_JSON_TEXT);
+    CHECK_STR(text, "abc");
+    CHECK_INT(reply("{\"text\":\"ab\"}", top, text, 0), VOICE_JSON_NONE);
+
+    /* the error's message replaces what was found before it */
+
+    CHECK_INT(reply("{\"text\":\"ab\",\"error\":{\"message\":\"bad\"}}", top,
+                    text, 255), VOICE_JSON_ERROR);
+    CHECK_STR(text, "bad");
+    CHECK_INT(reply("{\"error\":\"bad\"}", top, text, 255), VOICE_JSON_NONE);
+    CHECK_INT(reply("{\"x\":{\"error\":{\"message\":\"bad\"}}}", top, text,
+                    255), VOICE_JSON_NONE);
+
+    /* seven levels deep is read, eight is not */
+
+    CHECK_INT(reply("{\"text\":\"a\",\"x\":[[[[[[1]]]]]]}", top, text, 255),
+              VOICE_JSON_TEXT);
+    CHECK_INT(reply("{\"text\":\"a\",\"x\":[[[[[[[1]]]]]]]}", top, text,
+                    255), VOICE_JSON_INVALID);
+
+    /* not JSON, or not all of it */
+
+    CHECK_INT(reply("", top, text, 255), VOICE_JSON_INVALID);
+    CHECK_INT(reply("{\"text\":\"a\"} x", top, text, 255),
+              VOICE_JSON_INVALID);
+    CHECK_INT(reply("{\"text\":\"a\"", top, text, 255), VOICE_JSON_INVALID);
+
+    UNIT_DONE("json");
+}
