@@ -11,18 +11,13 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use JSON::PP;
-use POSIX ();
-use Time::HiRes qw(sleep);
-use VoiceTest qw(slurp spit);
+use VoiceTest qw(slurp);
 use FakeProvider;
 
 my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
 my $t = VoiceTest->new;
 my $dir = $t->prefix;
-my $fdir = "$dir/fake";
-mkdir $fdir;
-my $fake = FakeProvider->new(dir => $fdir);
+my $fake = FakeProvider->new(dir => "$dir/fake");
 
 $t->run(<<"CONF");
     server {
@@ -65,47 +60,30 @@ system('espeak-ng', '-s', '160', '-w', "$dir/q.wav",
     'What are your opening hours?') == 0 or die "espeak-ng failed";
 
 sub fresh {
-    unlink glob "$fdir/*";
-    spit("$fdir/stt.text", 'What are your opening hours?');
-    spit("$fdir/llm.text", $_[0]);
+    $fake->reset->transcripts('What are your opening hours?')->replies(@_);
 }
 
 # streaming: the fake LLM holds [DONE] back until the first TTS request
 # came; the fake TTS holds the second half of its audio back until the
 # caller has heard the first
 
-fresh('Sure. We open at nine and close at five.');
-spit("$fdir/wait.llm", 1);
-spit("$fdir/wait.tts", 1);
-
-my $pid = fork // die;
-if ($pid == 0) {
-    for (1 .. 1000) {
-        if (slurp("$dir/sim.log") =~ /< \{"event":"media"/) {
-            spit("$fdir/media.seen", 1);
-            last;
-        }
-        sleep 0.01;
-    }
-    POSIX::_exit(0);
-}
+fresh('Sure. We open at nine and close at five.')->llm_waits_for_tts
+    ->tts_waits_for_media("$dir/sim.log");
 
 my $out = `$sim --stream-url ws://127.0.0.1:$port/media/s --play $dir/q.wav --silence-after 1500 --fast --drain-ms 3000 -v 2>$dir/sim.log`;
-waitpid $pid, 0;
 is($?, 0, 'streaming call completes') or diag $out;
-ok(-e "$fdir/llm.saw_tts", 'the first TTS request left before the LLM stream ended');
-ok(-e "$fdir/tts.saw_media", 'the caller heard audio before the TTS stream ended');
-my @tts = map { (decode_json($_))->{text} } $fake->requests('tts');
+ok($fake->llm_saw_tts, 'the first TTS request left before the LLM stream ended');
+ok($fake->tts_saw_media, 'the caller heard audio before the TTS stream ended');
+my @tts = $fake->tts_texts;
 is_deeply(\@tts, ['Sure.', 'We open at nine and close at five.'],
     'each sentence to TTS');
 
 # sentences play in order although the second's audio came first
 
-fresh('Sure. We open at nine. Goodbye.');
-spit("$fdir/slow.tts", 1);
+fresh('Sure. We open at nine. Goodbye.')->tts_out_of_order;
 $out = `$sim --stream-url ws://127.0.0.1:$port/media/o --play $dir/q.wav --silence-after 1500 --fast --drain-ms 3000 --record-raw $dir/heard.raw 2>$dir/sim.log`;
 is($?, 0, 'out-of-order call completes') or diag $out;
-ok(-e "$fdir/tts.overtaken", 'a later sentence\'s TTS finished first');
+ok($fake->tts_overtaken, 'a later sentence\'s TTS finished first');
 
 sub ulaw {
     my $u = ~$_[0] & 0xff;
@@ -145,11 +123,11 @@ my $text = 'We are open from nine to five. Anything else?';
 my $chars = 0;
 $chars += length for 'We are open from nine to five.', 'Anything else?';
 
-for my $case (['pcm16', 16000, 0], ['wav', 22050, 1], ['openai', 24000, 0]) {
-    my ($loc, $rate, $wav) = @$case;
-    fresh($text);
-    spit("$fdir/tts.pcm", $rate);
-    spit("$fdir/tts.wav", 1) if $wav;
+for my $case (['pcm16', tts_pcm => 16000], ['wav', tts_wav => 22050],
+    ['openai', tts_pcm => 24000])
+{
+    my ($loc, $answer, $rate) = @$case;
+    fresh($text)->$answer($rate);
 
     $out = `$sim --stream-url ws://127.0.0.1:$port/$loc/x --play $dir/q.wav --silence-after 1500 --fast --drain-ms 3000 --record-raw $dir/heard.raw 2>$dir/sim.log`;
     is($?, 0, "$loc: call completes") or diag $out;
@@ -162,7 +140,7 @@ for my $case (['pcm16', 16000, 0], ['wav', 22050, 1], ['openai', 24000, 0]) {
     cmp_ok(abs($db), '<', 0.5, "$loc: level kept ($db dB)");
 }
 
-my ($oa) = map { decode_json($_) } ($fake->requests('tts'))[0];
+my ($oa) = $fake->json_requests('tts');
 is_deeply($oa, { model => 'tts-1', input => 'We are open from nine to five.',
     voice => 'alloy', response_format => 'pcm' }, 'OpenAI speech request');
 
