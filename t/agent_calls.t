@@ -11,23 +11,16 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use MIME::Base64 qw(decode_base64);
-use VoiceTest qw(slurp);
+use VoiceTest qw(slurp spit);
+use VoiceAudio qw(wav wav_pcm speak);
 use FakeProvider;
 
-my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
 my $t = VoiceTest->new;
 my $dir = $t->prefix;
 my $fake = FakeProvider->new(dir => "$dir/fake");
 my $closed = VoiceTest::free_port();
 
-$t->run(<<"CONF");
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        server_name localhost;
-
-        voice_stt /_stt;
-        voice_llm /_llm;
-        voice_tts /_tts;
+$t->run_agent($fake, <<"CONF", llm => 'proxy_read_timeout 1s;');
         voice_system_prompt "Be brief.";
 
         location /media/ {
@@ -44,16 +37,11 @@ $t->run(<<"CONF");
             voice_stt /_refused;
         }
 
-@{[ $fake->locations(llm => 'proxy_read_timeout 1s;') ]}
-
         location = /_refused {
             internal;
             proxy_pass http://127.0.0.1:$closed/stt;
         }
-    }
 CONF
-
-my $port = $t->port;
 
 # caller audio: phrases with silences between them, 8 kHz PCM16 WAV
 
@@ -61,12 +49,8 @@ my %said;
 sub speech {
     my ($text) = @_;
     return $said{$text} if $said{$text};
-    my $f = "$dir/say" . scalar(keys %said) . '.wav';
-    system('espeak-ng', '-s', '160', '-w', $f, $text) == 0 or die;
-    my $w = slurp($f);
-    my $rate = unpack 'V', substr($w, 24, 4);
-    my $pcm = substr($w, index($w, 'data') + 8);
-    return $said{$text} = [$rate, $pcm];
+    my $f = speak("$dir/say" . scalar(keys %said) . '.wav', $text, 160);
+    return $said{$text} = [wav_pcm(slurp($f))];
 }
 
 sub caller_wav {
@@ -81,20 +65,14 @@ sub caller_wav {
             $pcm .= $s->[1];
         }
     }
-    $rate //= 22050;
-    open my $fh, '>:raw', $file or die;
-    print $fh 'RIFF', pack('V', 36 + length $pcm), 'WAVEfmt ',
-        pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16),
-        'data', pack('V', length $pcm), $pcm;
-    close $fh;
+    spit($file, wav($rate // 22050, $pcm));
 }
 
 sub fresh { $fake->reset->transcripts(@_) }
 
 sub call {
     my ($path, $wav, @opt) = @_;
-    my $out = `$sim --stream-url ws://127.0.0.1:$port$path --play $wav @opt -v 2>$dir/sim.log`;
-    return ($? >> 8, $out, slurp("$dir/sim.log"));
+    return $t->call($path, "--play $wav", @opt, '-v');
 }
 
 my $q1 = 'What are your opening hours?';

@@ -11,44 +11,33 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP;
 use VoiceTest qw(slurp);
+use VoiceAudio qw(speak);
 use FakeProvider;
 
-my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
 my $t = VoiceTest->new;
 my $dir = $t->prefix;
 my $fake = FakeProvider->new(dir => "$dir/fake");
 
-$t->run(<<"CONF");
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        server_name localhost;
-
+$t->run_agent($fake, <<'CONF');
         location /media/ {
             voice_media_stream;
-            voice_stt /_stt;
-            voice_llm /_llm;
-            voice_tts /_tts;
             voice_system_prompt "You are a test. Be brief.";
             voice_llm_model test-model;
             voice_tts_model test-tts;
             voice_stt_language en;
         }
-
-@{[ $fake->locations ]}
-    }
 CONF
 
-my $port = $t->port;
-
-system('espeak-ng', '-s', '150', '-w', "$dir/q.wav",
-    'What are your opening hours today?') == 0 or die "espeak-ng failed";
+speak("$dir/q.wav", 'What are your opening hours today?', 150);
 
 $fake->transcripts('What are your opening hours today?')
     ->replies('We open at 9 a.m. every day. Dr. Smith is in until 5.30 p.m. '
         . 'Anything else?');
 
-my $out = `$sim --stream-url ws://127.0.0.1:$port/media/one --play $dir/q.wav --silence-after 1500 --fast --drain-ms 4000 --record-raw $dir/heard.raw --save-sent $dir/sent.raw -v 2>$dir/sim.log`;
-is($?, 0, 'call completes') or diag $out, slurp("$dir/sim.log");
+my ($rc, $out, $log) = $t->call('/media/one', "--play $dir/q.wav",
+    '--silence-after 1500 --fast --drain-ms 4000',
+    "--record-raw $dir/heard.raw --save-sent $dir/sent.raw -v");
+is($rc, 0, 'call completes') or diag $out, $log;
 
 # STT got a WAV of the caller's speech
 

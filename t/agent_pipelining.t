@@ -12,22 +12,14 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use VoiceTest qw(slurp);
+use VoiceAudio qw(ulaw_linear pcm16 speak);
 use FakeProvider;
 
-my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
 my $t = VoiceTest->new;
 my $dir = $t->prefix;
 my $fake = FakeProvider->new(dir => "$dir/fake");
 
-$t->run(<<"CONF");
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        server_name localhost;
-
-        voice_stt /_stt;
-        voice_llm /_llm;
-        voice_tts /_tts;
-
+$t->run_agent($fake, <<'CONF');
         location /media/ {
             voice_media_stream;
         }
@@ -49,15 +41,10 @@ $t->run(<<"CONF");
             voice_tts_voice alloy;
             voice_tts_format pcm_24000;
         }
-
-@{[ $fake->locations ]}
-    }
 CONF
 
-my $port = $t->port;
-
-system('espeak-ng', '-s', '160', '-w', "$dir/q.wav",
-    'What are your opening hours?') == 0 or die "espeak-ng failed";
+speak("$dir/q.wav", 'What are your opening hours?', 160);
+my $call = "--play $dir/q.wav --silence-after 1500 --fast --drain-ms 3000";
 
 sub fresh {
     $fake->reset->transcripts('What are your opening hours?')->replies(@_);
@@ -70,8 +57,8 @@ sub fresh {
 fresh('Sure. We open at nine and close at five.')->llm_waits_for_tts
     ->tts_waits_for_media("$dir/sim.log");
 
-my $out = `$sim --stream-url ws://127.0.0.1:$port/media/s --play $dir/q.wav --silence-after 1500 --fast --drain-ms 3000 -v 2>$dir/sim.log`;
-is($?, 0, 'streaming call completes') or diag $out;
+my ($rc, $out) = $t->call('/media/s', $call, '-v');
+is($rc, 0, 'streaming call completes') or diag $out;
 ok($fake->llm_saw_tts, 'the first TTS request left before the LLM stream ended');
 ok($fake->tts_saw_media, 'the caller heard audio before the TTS stream ended');
 my @tts = $fake->tts_texts;
@@ -81,22 +68,16 @@ is_deeply(\@tts, ['Sure.', 'We open at nine and close at five.'],
 # sentences play in order although the second's audio came first
 
 fresh('Sure. We open at nine. Goodbye.')->tts_out_of_order;
-$out = `$sim --stream-url ws://127.0.0.1:$port/media/o --play $dir/q.wav --silence-after 1500 --fast --drain-ms 3000 --record-raw $dir/heard.raw 2>$dir/sim.log`;
-is($?, 0, 'out-of-order call completes') or diag $out;
+($rc, $out) = $t->call('/media/o', $call, "--record-raw $dir/heard.raw");
+is($rc, 0, 'out-of-order call completes') or diag $out;
 ok($fake->tts_overtaken, 'a later sentence\'s TTS finished first');
 
-sub ulaw {
-    my $u = ~$_[0] & 0xff;
-    my $t = ((($u & 0x0f) << 3) + 0x84) << (($u & 0x70) >> 4);
-    return ($u & 0x80) ? 0x84 - $t : $t - 0x84;
-}
-
-my @heard = unpack 's<*', slurp("$dir/heard.raw");
+my @heard = pcm16(slurp("$dir/heard.raw"));
 my @runs;
 for my $v (@heard) {
     if (@runs && $runs[-1][0] == $v) { $runs[-1][1]++ } else { push @runs, [$v, 1] }
 }
-my @want = map { [ulaw(FakeProvider::tag($_)), 160 * length $_] }
+my @want = map { [ulaw_linear(FakeProvider::tag($_)), 160 * length $_] }
     'Sure.', 'We open at nine.', 'Goodbye.';
 is_deeply(\@runs, \@want, 'each sentence whole, in the order of the reply');
 
@@ -105,8 +86,7 @@ is_deeply(\@runs, \@want, 'each sentence whole, in the order of the reply');
 
 sub analyse {
     my ($pcm) = @_;
-    my @s = unpack 'v*', $pcm;
-    $_ -= 65536 for grep { $_ > 32767 } @s;
+    my @s = pcm16($pcm);
     # the middle of the audio: no edges of sentences
     my $n = @s;
     my @m = @s[int($n * 0.1) .. int($n * 0.4)];
@@ -129,8 +109,8 @@ for my $case (['pcm16', tts_pcm => 16000], ['wav', tts_wav => 22050],
     my ($loc, $answer, $rate) = @$case;
     fresh($text)->$answer($rate);
 
-    $out = `$sim --stream-url ws://127.0.0.1:$port/$loc/x --play $dir/q.wav --silence-after 1500 --fast --drain-ms 3000 --record-raw $dir/heard.raw 2>$dir/sim.log`;
-    is($?, 0, "$loc: call completes") or diag $out;
+    ($rc, $out) = $t->call("/$loc/x", $call, "--record-raw $dir/heard.raw");
+    is($rc, 0, "$loc: call completes") or diag $out;
 
     my ($n, $freq, $rms) = analyse(slurp("$dir/heard.raw"));
     my $want = 160 * $chars;

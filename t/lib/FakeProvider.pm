@@ -62,6 +62,7 @@ use IO::Socket::INET;
 use JSON::PP ();
 use Time::HiRes qw(sleep);
 use POSIX ();
+use VoiceAudio qw(wav);
 
 sub new {
     my ($class, %a) = @_;
@@ -242,13 +243,6 @@ sub tag {
     my $sum = 0;
     $sum += ord for split //, $text;
     return 0x40 + $sum % 64;
-}
-
-sub wav {
-    my ($rate, $pcm) = @_;
-    return 'RIFF' . pack('V', 36 + length $pcm) . 'WAVEfmt '
-        . pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16)
-        . 'data' . pack('V', length $pcm) . $pcm;
 }
 
 sub serve {
