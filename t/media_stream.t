@@ -117,20 +117,20 @@ is($marks[0]{mark}{name}, 'echo-1', 'mark name');
 $c->send_frame(op => 8, payload => pack('n', 1000));
 ok($c->eof_within(5), 'server closes TCP after the close handshake');
 
-# frames split at every point, and pipelined behind the handshake
+# frames split at every point, and sent right behind the handshake
 
-my $stream = join '', map { VoiceWS::frame(op => 1, payload => $_) }
+my $buffer = join '', map { VoiceWS::frame(op => 1, payload => $_) }
     '{"event":"connected","protocol":"Call","version":"1.0.0"}',
     VoiceWS::encode(VoiceWS::start_msg()),
     (map { VoiceWS::encode(VoiceWS::media_msg($frames[$_], $_ + 1)) } 0 .. 2),
     '{"event":"stop"}';
 
 my $all_ok = 1;
-for my $split (1 .. length($stream) - 1) {
+for my $split (1 .. length($buffer) - 1) {
     my $s = ws();
-    $s->send_raw(substr $stream, 0, $split);
+    $s->send_raw(substr $buffer, 0, $split);
     select undef, undef, undef, 0.001 if $split % 97 == 0;
-    $s->send_raw(substr $stream, $split);
+    $s->send_raw(substr $buffer, $split);
     my ($code, undef, $m) = $s->read_close(5);
     my $audio = join '', map { decode_base64($_->{media}{payload} // '') }
         grep { ref $_ eq 'HASH' } @$m;
@@ -142,11 +142,11 @@ for my $split (1 .. length($stream) - 1) {
 }
 ok($all_ok, 'every split point of a multi-frame buffer');
 
-$c = ws(after => $stream);
+$c = ws(after => $buffer);
 ($code, undef, $msgs) = $c->read_close(5);
-is($code, 1000, 'frames pipelined behind the handshake are processed');
+is($code, 1000, 'frames sent right behind the handshake are processed');
 is(scalar(VoiceWS::events($msgs, 'media')), 3,
-    'pipelined media echoed');
+    'the media sent right behind it echoed');
 
 # fragmentation and ping/pong
 

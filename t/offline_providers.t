@@ -429,7 +429,8 @@ is($r->{status}, 411, 'a chunked request body: 411');
     local $/;
     my $all = <$s> // '';
     my @st = $all =~ m{^HTTP/1\.1 (\d+)}mg;
-    is("@st", '200 200 200', 'pipelined keep-alive requests: all answered');
+    is("@st", '200 200 200',
+        'keep-alive requests written at once: all answered');
 }
 
 ###############################################################################

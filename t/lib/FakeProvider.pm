@@ -46,14 +46,15 @@ package FakeProvider;
 #                           (waits up to 5 s for it)
 #
 # Inside, the settings and what the server saw are files in the fake's
-# directory, shared with the server's forked children: stt.text,
-# llm.text (replies between "---" lines), fail.<path>, garbage.<path>,
-# hang.<path>, hang_once.<path>, delay.<path>, tts.pcm, tts.wav,
-# tts.out_of_order, llm.waits_for_tts, tts.waits_for_media (the log's
-# name); NNN-<path>.body and .head per request, NNN-<path>.closed,
-# llm.saw_tts, tts.saw_media, tts.overtaken, tts.sent.NNN.  A one-time
-# setting is taken by renaming its file, so two requests at once never
-# both take it.
+# directory, shared with the server's forked children (no test touches
+# them): stt.text, llm.text (replies between "---" lines), fail.<path>,
+# garbage.<path>, hang.<path>, hang_once.<path>, delay.<path>, tts.pcm,
+# tts.wav, tts.out_of_order, llm.waits_for_tts, tts.waits_for_media (the
+# log's name) for the settings; for each request <id>-<path>.body and
+# .head, <id> its number and the serving child's pid, and <id>-<path>.closed
+# when nginx closed it hung; llm.saw_tts, tts.saw_media, tts.overtaken and
+# tts.sent.<id> for what the waits saw.  A one-time setting is taken by
+# renaming its file, so two requests at once never both take it.
 
 use strict;
 use warnings;
@@ -172,6 +173,7 @@ sub tts_waits_for_media { $_[0]->set('tts.waits_for_media', $_[1]) }
 
 # what the fake saw
 
+# true when the server wrote that observation
 sub saw { -e "$_[0]{dir}/$_[1]" ? 1 : 0 }
 sub llm_saw_tts { $_[0]->saw('llm.saw_tts') }
 sub tts_saw_media { $_[0]->saw('tts.saw_media') }
