@@ -14,6 +14,7 @@ use File::Temp qw(tempdir);
 use JSON::PP;
 use Test::More;
 use VoiceTest qw(slurp);
+use VoiceAudio qw(pcm16);
 
 my $providers = $ENV{VOICE_PROVIDERS}
     or plan skip_all => 'VOICE_PROVIDERS is not set';
@@ -70,8 +71,7 @@ unlike($log, qr/\[(alert|emerg|crit)\]|AddressSanitizer|runtime error/,
 my $wav = slurp("$dir/demo/call.wav");
 is(substr($wav, 0, 4), 'RIFF', 'the call as a WAV file');
 is(unpack('v', substr($wav, 22, 2)), 2, 'stereo');
-my @s = unpack 'v*', substr($wav, 44);
-$_ -= 65536 for grep { $_ > 32767 } @s;
+my @s = pcm16(substr($wav, 44));
 
 sub rms {
     my ($ch, $from_ms, $ms) = @_;

@@ -3,45 +3,72 @@ package FakeProvider;
 # Fake STT, LLM and TTS servers speaking the providers' wire formats:
 # OpenAI transcriptions (multipart WAV in, {"text"} out), OpenAI chat
 # completions (SSE stream, word by word, with delays) and ElevenLabs-style
-# TTS (JSON in, raw μ-law 8 kHz streamed in uneven chunks).  Every request
-# is recorded under the directory given, as NNN-<path>.body.
+# TTS (JSON in, raw μ-law 8 kHz streamed in uneven chunks).  TTS audio is
+# 160 bytes per character of text, every byte the sentence's tag (see
+# tag), so tests can tell whose audio they hear.
 #
-# Behaviour is set per test through files in that directory:
-#   stt.text        the transcript (one line per request, the last repeats)
-#   llm.text        the reply text; replies to successive requests are
-#                   separated by lines of "---" (the last repeats)
-#   fail.<path>     answer the next request of that path with this HTTP
-#                   status instead (the file is removed)
-#   hang.<path>     never answer that path; when nginx closes the
-#                   connection, write NNN-<path>.closed
-#   bad.<path>      answer garbage: STT "<html>", LLM a stream cut short
-#                   without [DONE] (the file is removed)
-#   tts.pcm         answer TTS with a 1 kHz sine as PCM16LE at the rate
-#                   this file holds (e.g. 16000), 20 ms per character;
-#                   with tts.wav too, as a WAV file
-#   delay.stt       answer the first STT request this many seconds late
-#   slow.tts        the first TTS request answers only once a later
-#                   one has been answered whole (up to 5 s), so their
-#                   audio arrives out of order; writes tts.overtaken
-#   wait.llm        before [DONE], wait (up to 5 s) for the first TTS
-#                   request; write llm.saw_tts if it came
-#   wait.tts        after the first half of the audio, wait (up to 5 s)
-#                   for media.seen (the test's observer writes it when
-#                   the caller got audio); write tts.saw_media if it came
-# TTS audio is 160 bytes per character of text, every byte the sentence's
-# tag: 0x40 + (sum of the text's bytes) % 64, so tests can tell whose
-# audio they hear.
+# A test sets the fake's behaviour and reads back what it saw through
+# methods; every setter returns the fake, so they chain.  A path is
+# "stt", "llm" or "tts".
+#
+#   reset                   forget every request and setting
+#   transcripts(@texts)     STT answers: one per request, the last repeats
+#                           (default "Hello.")
+#   replies(@texts)         LLM answers: one per request, the last repeats
+#                           (default "Hi there. How can I help?")
+#   fail(path => status)    the next request of path gets that HTTP status
+#   garbage(path)           the next request of path gets garbage: STT an
+#                           HTML page, LLM a stream cut short without [DONE]
+#   hang(path)              never answer path; nginx must give up
+#   hang_once(path)         never answer the next request of path
+#   delay(path => seconds)  answer the next request of path that late
+#   tts_pcm(rate)           TTS answers a 1 kHz sine, PCM16LE at rate,
+#                           20 ms per character of text
+#   tts_wav(rate)           the same sine as a WAV file
+#   tts_out_of_order        the first TTS request answers only once a later
+#                           one has been answered whole (up to 5 s)
+#   llm_waits_for_tts       before [DONE], the LLM waits (up to 5 s) for the
+#                           first TTS request
+#   tts_waits_for_media(log)  after the first half of its audio, TTS waits
+#                           (up to 5 s) until log, the simulator's -v output,
+#                           shows the caller got a media message
+#
+#   requests(path)          the bodies of the requests to path, in order
+#   json_requests(path)     the same, decoded from JSON
+#   request_heads(path)     their heads: "METHOD /path\n" and a line
+#                           "name: value\n" a header, names lowercase
+#   tts_texts               the text of each TTS request, in order
+#   llm_saw_tts             true when the LLM saw a TTS request before [DONE]
+#   tts_saw_media           true when TTS saw the caller get audio mid-reply
+#   tts_overtaken           true when a later TTS request finished before
+#                           the first was answered
+#   closed(path)            true when nginx closed a hung request of path
+#                           (waits up to 5 s for it)
+#
+# Inside, the settings and what the server saw are files in the fake's
+# directory, shared with the server's forked children (no test touches
+# them): stt.text, llm.text (replies between "---" lines), fail.<path>,
+# garbage.<path>, hang.<path>, hang_once.<path>, delay.<path>, tts.pcm,
+# tts.wav, tts.out_of_order, llm.waits_for_tts, tts.waits_for_media (the
+# log's name) for the settings; for each request <id>-<path>.body and
+# .head, <id> its number and the serving child's pid, and <id>-<path>.closed
+# when nginx closed it hung; llm.saw_tts, tts.saw_media, tts.overtaken and
+# tts.sent.<id> for what the waits saw.  A one-time setting is taken by
+# renaming its file, so two requests at once never both take it.
 
 use strict;
 use warnings;
 
 use IO::Socket::INET;
+use JSON::PP ();
 use Time::HiRes qw(sleep);
 use POSIX ();
+use VoiceAudio qw(wav);
 
 sub new {
     my ($class, %a) = @_;
     my $self = bless { dir => $a{dir}, n => 0 }, $class;
+    -d $a{dir} or mkdir $a{dir} or die "$a{dir}: $!";
     my $l = IO::Socket::INET->new(Listen => 128, LocalAddr => '127.0.0.1',
         LocalPort => 0, ReuseAddr => 1) or die "listen: $!";
     $self->{port} = $l->sockport;
@@ -96,16 +123,84 @@ $llm        }
 CONF
 }
 
-# the bodies of the requests made to one path, in the order they came
-sub requests {
-    my ($self, $name) = @_;
-    return map { slurp($_) } sort glob "$self->{dir}/*-$name.body";
-}
-
 sub DESTROY {
     my ($self) = @_;
     kill 'KILL', $self->{pid} if $self->{pid};
 }
+
+# settings
+
+sub set {
+    my ($self, $name, $value) = @_;
+    my $file = "$self->{dir}/$name";
+    open my $fh, '>:raw', "$file.new" or die "$file: $!";
+    print $fh $value // 1;
+    close $fh;
+    rename "$file.new", $file or die "$file: $!";
+    return $self;
+}
+
+sub path_of {
+    my ($path) = @_;
+    $path =~ /^(stt|llm|tts)$/ or die "no fake provider path \"$path\"\n";
+    return $path;
+}
+
+sub reset {
+    my ($self) = @_;
+    unlink glob "$self->{dir}/*";
+    return $self;
+}
+
+sub transcripts { $_[0]->set('stt.text', join "\n", @_[1 .. $#_]) }
+sub replies { $_[0]->set('llm.text', join "\n---\n", @_[1 .. $#_]) }
+
+sub fail {
+    my ($self, $path, $status) = @_;
+    $status =~ /^\d{3}$/ or die "fail: \"$status\" is no HTTP status\n";
+    return $self->set('fail.' . path_of($path), $status);
+}
+
+sub garbage { $_[0]->set('garbage.' . path_of($_[1])) }
+sub hang { $_[0]->set('hang.' . path_of($_[1])) }
+sub hang_once { $_[0]->set('hang_once.' . path_of($_[1])) }
+sub delay { $_[0]->set('delay.' . path_of($_[1]), $_[2] + 0) }
+sub tts_pcm { $_[0]->set('tts.pcm', $_[1] + 0) }
+sub tts_wav { $_[0]->tts_pcm($_[1])->set('tts.wav') }
+sub tts_out_of_order { $_[0]->set('tts.out_of_order') }
+sub llm_waits_for_tts { $_[0]->set('llm.waits_for_tts') }
+sub tts_waits_for_media { $_[0]->set('tts.waits_for_media', $_[1]) }
+
+# what the fake saw
+
+# true when the server wrote that observation
+sub saw { -e "$_[0]{dir}/$_[1]" ? 1 : 0 }
+sub llm_saw_tts { $_[0]->saw('llm.saw_tts') }
+sub tts_saw_media { $_[0]->saw('tts.saw_media') }
+sub tts_overtaken { $_[0]->saw('tts.overtaken') }
+
+sub recorded {
+    my ($self, $path, $ext) = @_;
+    return map { slurp($_) } sort glob "$self->{dir}/*-" . path_of($path)
+        . ".$ext";
+}
+
+sub requests { $_[0]->recorded($_[1], 'body') }
+sub request_heads { $_[0]->recorded($_[1], 'head') }
+
+sub json_requests {
+    my ($self, $path) = @_;
+    return map { JSON::PP::decode_json($_) } $self->requests($path);
+}
+
+sub tts_texts { map { $_->{text} } $_[0]->json_requests('tts') }
+
+sub closed {
+    my ($self, $path) = @_;
+    return wait_for("$self->{dir}/*-" . path_of($path) . '.closed');
+}
+
+# the server, in its forked children
 
 sub slurp {
     my ($file) = @_;
@@ -119,6 +214,13 @@ sub touch {
     close $fh;
 }
 
+# a one-time setting: its value, for this request only
+sub take {
+    my ($file, $id) = @_;
+    return undef unless rename $file, "$file.taken.$id";
+    return slurp("$file.taken.$id") // '';
+}
+
 sub wait_for {
     my ($pattern) = @_;
     for (1 .. 500) {
@@ -128,6 +230,16 @@ sub wait_for {
     return 0;
 }
 
+sub wait_for_media {
+    my ($log) = @_;
+    for (1 .. 500) {
+        return 1 if (slurp($log) // '') =~ /< \{"event":"media"/;
+        sleep 0.01;
+    }
+    return 0;
+}
+
+# the byte every sample of a text's TTS audio is made of
 sub tag {
     my ($text) = @_;
     my $sum = 0;
@@ -164,7 +276,10 @@ sub serve {
     print $fh "$method $path\n", map { "$_: $h{$_}\n" } sort keys %h;
     close $fh;
 
-    if (-e "$dir/hang.$name") {
+    # this request's place among those of its path, from 1
+    my $k = () = glob "$dir/*-$name.body";
+
+    if (-e "$dir/hang.$name" || defined take("$dir/hang_once.$name", $id)) {
         # wait for nginx to give up on us
         my $buf;
         1 while sysread $c, $buf, 4096;
@@ -173,15 +288,17 @@ sub serve {
         return;
     }
 
-    my $bad = -e "$dir/bad.$name" && unlink "$dir/bad.$name";
+    my $bad = defined take("$dir/garbage.$name", $id);
 
-    if (my $st = slurp("$dir/fail.$name")) {
-        unlink "$dir/fail.$name";
-        chomp $st;
+    if (my $st = take("$dir/fail.$name", $id)) {
         print $c "HTTP/1.1 $st Failed\r\nContent-Type: application/json\r\n"
             . "Connection: close\r\n\r\n"
             . '{"error":{"message":"fake failure","type":"x"}}';
         return;
+    }
+
+    if (my $d = take("$dir/delay.$name", $id)) {
+        sleep $d;
     }
 
     if ($name eq 'stt' && $bad) {
@@ -192,10 +309,6 @@ sub serve {
 
     if ($name eq 'stt') {
         my @t = split /\n/, (slurp("$dir/stt.text") // "Hello.");
-        my $k = () = glob "$dir/*-stt.body";
-        if ($k == 1 and my $d = slurp("$dir/delay.stt")) {
-            sleep $d;
-        }
         my $text = $t[$k - 1 < $#t ? $k - 1 : $#t];
         $text =~ s/(["\\])/\\$1/g;
         print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -206,7 +319,6 @@ sub serve {
     if ($name eq 'llm') {
         my @r = split /\n---\n/,
             (slurp("$dir/llm.text") // "Hi there. How can I help?");
-        my $k = () = glob "$dir/*-llm.body";
         my $text = $r[$k - 1 < $#r ? $k - 1 : $#r];
         chomp $text;
         $c->autoflush(1);
@@ -228,7 +340,7 @@ sub serve {
             sleep 0.03;
             return if $bad && $w eq $words[1];
         }
-        if (-e "$dir/wait.llm" && wait_for("$dir/*-tts.body")) {
+        if (-e "$dir/llm.waits_for_tts" && wait_for("$dir/*-tts.body")) {
             touch("$dir/llm.saw_tts");
         }
         print $c "data: {\"choices\":[{\"index\":0,\"delta\":{},"
@@ -248,35 +360,29 @@ sub serve {
             $audio = pack 'v*', map {
                 int(8000 * sin(2 * 3.14159265358979 * 1000 * $_ / $rate))
             } 0 .. $n - 1;
-            if (-e "$dir/tts.wav") {
-                $audio = 'RIFF' . pack('V', 36 + length $audio) . 'WAVEfmt '
-                    . pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16)
-                    . 'data' . pack('V', length $audio) . $audio;
-            }
+            $audio = wav($rate, $audio) if -e "$dir/tts.wav";
         }
         $c->autoflush(1);
-        if (-e "$dir/slow.tts") {
-            my $k = () = glob "$dir/*-tts.body";
-            if ($k == 1) {
-                touch("$dir/tts.overtaken") if wait_for("$dir/tts.sent.*");
-            }
+        my $out_of_order = -e "$dir/tts.out_of_order";
+        if ($out_of_order && $k == 1) {
+            touch("$dir/tts.overtaken") if wait_for("$dir/tts.sent.*");
         }
         print $c "HTTP/1.1 200 OK\r\nContent-Type: audio/basic\r\n"
             . "Connection: close\r\n\r\n";
         my $off = 0;
-        my $k = 0;
-        my $waited = !-e "$dir/wait.tts";
+        my $i = 0;
+        my $media_log = slurp("$dir/tts.waits_for_media");
         while ($off < length $audio) {
-            if (!$waited && $off >= length($audio) / 2) {
-                $waited = 1;
-                touch("$dir/tts.saw_media") if wait_for("$dir/media.seen");
+            if (defined $media_log && $off >= length($audio) / 2) {
+                touch("$dir/tts.saw_media") if wait_for_media($media_log);
+                undef $media_log;
             }
-            my $size = (97, 333, 1200, 7)[$k++ % 4];
+            my $size = (97, 333, 1200, 7)[$i++ % 4];
             print $c substr($audio, $off, $size);
             $off += $size;
             sleep 0.005;
         }
-        touch("$dir/tts.sent.$id") if -e "$dir/slow.tts";
+        touch("$dir/tts.sent.$id") if $out_of_order;
         return;
     }
 

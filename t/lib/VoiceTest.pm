@@ -3,7 +3,8 @@ package VoiceTest;
 # Starts a real nginx with the built module for one test file, in its own
 # prefix, and checks its error.log when the test is done.  Config text may
 # use %%PORT%% (the listen port), %%PORT2%% .. (more free ports),
-# %%MODULE%% and %%PREFIX%%.
+# %%MODULE%% and %%PREFIX%%.  Runs the call simulator (voice-sim) against
+# it too.
 
 use strict;
 use warnings;
@@ -15,6 +16,7 @@ use Digest::SHA qw(hmac_sha1_base64);
 use Time::HiRes qw(sleep);
 use Test::More;
 use FindBin;
+use POSIX ();
 
 our @EXPORT_OK = qw(free_port http_request twilio_signature slurp spit);
 
@@ -134,6 +136,69 @@ sub run {
         sleep 0.05;
     }
     die "nginx did not listen on $self->{port}";
+}
+
+# nginx with one server on %%PORT%% for the agent against fake providers:
+# voice_stt, voice_llm and voice_tts name $fake's locations, which follow
+# the server's own lines; %opt go to $fake->locations
+sub run_agent {
+    my ($self, $fake, $server, %opt) = @_;
+    return $self->run(<<"CONF");
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        server_name localhost;
+
+        voice_stt /_stt;
+        voice_llm /_llm;
+        voice_tts /_tts;
+
+$server
+@{[ $fake->locations(%opt) ]}
+    }
+CONF
+}
+
+# The call simulator, its arguments split on blanks as a shell would,
+# waited for: (wait status, 0 only when it exited 0; stdout; stderr).
+# Its stderr stays in sim.log in the prefix while it runs.
+sub sim {
+    my ($self, @args) = @_;
+    my $log = "$self->{prefix}/sim.log";
+    my $out = `@{[ sim_bin() ]} @args 2>$log`;
+    return ($?, $out, slurp($log));
+}
+
+sub sim_bin {
+    return $ENV{VOICE_SIM} || die "VOICE_SIM is not set\n";
+}
+
+# the simulator as Twilio, on a media stream of this nginx
+sub call {
+    my ($self, $path, @args) = @_;
+    return $self->sim("--stream-url ws://127.0.0.1:$self->{port}$path",
+        @args);
+}
+
+# The simulator in the background, for sim_wait: its stdout and stderr
+# go to <name>.out and <name>.err in the prefix.
+sub sim_start {
+    my ($self, $name, @args) = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        # no END blocks in the child: they would stop nginx
+        exec(sim_bin() . " @args > $self->{prefix}/$name.out"
+            . " 2> $self->{prefix}/$name.err") or POSIX::_exit(127);
+    }
+    $self->{sims}{$name} = $pid;
+    return $self;
+}
+
+# what sim gives, for the simulator sim_start started as name
+sub sim_wait {
+    my ($self, $name) = @_;
+    waitpid delete $self->{sims}{$name}, 0;
+    return ($?, slurp("$self->{prefix}/$name.out"),
+        slurp("$self->{prefix}/$name.err"));
 }
 
 sub master_pid {

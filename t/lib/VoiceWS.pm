@@ -198,6 +198,19 @@ sub decode_json_safe {
     return $v // { raw => $p };
 }
 
+sub encode { $json->encode($_[0]) }
+
+# the messages of one event among those read_close returned
+sub events {
+    my ($msgs, $event) = @_;
+    return grep { ref $_ eq 'HASH' && ($_->{event} // '') eq $event } @$msgs;
+}
+
+# the μ-law audio of a media message's text frame
+sub media_audio {
+    return decode_base64(decode_json_safe($_[0])->{media}{payload} // '');
+}
+
 # Twilio's messages
 
 sub start_msg {

@@ -10,52 +10,40 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP;
-use VoiceTest qw(slurp spit);
+use VoiceTest qw(slurp);
+use VoiceAudio qw(speak);
 use FakeProvider;
 
-my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
 my $t = VoiceTest->new;
 my $dir = $t->prefix;
-mkdir "$dir/fake";
 my $fake = FakeProvider->new(dir => "$dir/fake");
 
-$t->run(<<"CONF");
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        server_name localhost;
-
+$t->run_agent($fake, <<'CONF');
         location /media/ {
             voice_media_stream;
-            voice_stt /_stt;
-            voice_llm /_llm;
-            voice_tts /_tts;
             voice_system_prompt "You are a test. Be brief.";
             voice_llm_model test-model;
             voice_tts_model test-tts;
             voice_stt_language en;
         }
-
-@{[ $fake->locations ]}
-    }
 CONF
 
-my $port = $t->port;
+speak("$dir/q.wav", 'What are your opening hours today?', 150);
 
-system('espeak-ng', '-s', '150', '-w', "$dir/q.wav",
-    'What are your opening hours today?') == 0 or die "espeak-ng failed";
+$fake->transcripts('What are your opening hours today?')
+    ->replies('We open at 9 a.m. every day. Dr. Smith is in until 5.30 p.m. '
+        . 'Anything else?');
 
-spit("$dir/fake/stt.text", "What are your opening hours today?");
-spit("$dir/fake/llm.text", "We open at 9 a.m. every day. Dr. Smith is in "
-    . "until 5.30 p.m. Anything else?");
-
-my $out = `$sim --stream-url ws://127.0.0.1:$port/media/one --play $dir/q.wav --silence-after 1500 --fast --drain-ms 4000 --record-raw $dir/heard.raw --save-sent $dir/sent.raw -v 2>$dir/sim.log`;
-is($?, 0, 'call completes') or diag $out, slurp("$dir/sim.log");
+my ($rc, $out, $log) = $t->call('/media/one', "--play $dir/q.wav",
+    '--silence-after 1500 --fast --drain-ms 4000',
+    "--record-raw $dir/heard.raw --save-sent $dir/sent.raw -v");
+is($rc, 0, 'call completes') or diag $out, $log;
 
 # STT got a WAV of the caller's speech
 
 my ($stt) = $fake->requests('stt');
 ok($stt, 'STT request made');
-my ($ct) = slurp((glob "$dir/fake/*-stt.head")[0]) =~ /content-type: (.*)/;
+my ($ct) = (($fake->request_heads('stt'))[0] // '') =~ /content-type: (.*)/;
 like($ct, qr{^multipart/form-data; boundary=\S+$}, 'multipart Content-Type');
 my ($boundary) = $ct =~ /boundary=(\S+)/;
 my ($wav) = $stt =~ /name="file"; filename="utterance.wav"\r\nContent-Type: audio\/wav\r\n\r\n(.*?)\r\n--\Q$boundary\E\r\n/s;
@@ -79,24 +67,23 @@ cmp_ok(length($pcm) / 16000, '<=', length($sent) / 16000 + 1.5,
 
 # LLM got system prompt + transcript, streaming
 
-my ($llm) = $fake->requests('llm');
-my $req = eval { decode_json($llm) } || {};
+my $req = ($fake->json_requests('llm'))[0] || {};
 is($req->{model}, 'test-model', 'LLM model');
 is($req->{stream}, JSON::PP::true, 'stream: true');
 is_deeply($req->{messages}, [
     { role => 'system', content => 'You are a test. Be brief.' },
     { role => 'user', content => 'What are your opening hours today?' },
 ], 'system prompt and transcript');
-unlike(slurp((glob "$dir/fake/*-llm.head")[0]), qr/upgrade|sec-websocket/i,
+unlike(($fake->request_heads('llm'))[0] // '', qr/upgrade|sec-websocket/i,
     'none of the caller\'s headers reach the provider');
 
 # TTS got every sentence, in order
 
-my @tts = map { (eval { decode_json($_) } || {})->{text} } $fake->requests('tts');
+my @tts = $fake->tts_texts;
 is_deeply(\@tts, ['We open at 9 a.m. every day.',
     'Dr. Smith is in until 5.30 p.m.', 'Anything else?'],
     'TTS got each sentence');
-is((eval { decode_json(($fake->requests('tts'))[0]) } || {})->{model_id},
+is((($fake->json_requests('tts'))[0] || {})->{model_id},
     'test-tts', 'TTS model_id');
 
 # the caller heard each sentence's audio, in order, with marks

@@ -12,10 +12,10 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP;
 use IO::Socket::INET;
-use VoiceTest qw(slurp spit);
+use VoiceTest qw(slurp);
+use VoiceAudio qw(speak);
 use VoiceWS;
 
-my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
 my $t = VoiceTest->new;
 my $dir = $t->prefix;
 
@@ -62,11 +62,13 @@ my $text = 'Thank you for calling. This is a test of the echo mode of the '
     . 'voice module. Every word you say comes straight back to you, decoded '
     . 'and encoded again on the way. The quick brown fox jumps over the lazy '
     . 'dog, and then the lazy dog goes back to sleep in the afternoon sun.';
-system('espeak-ng', '-s', '150', '-w', "$dir/speech.wav", $text) == 0
-    or die "espeak-ng failed";
+speak("$dir/speech.wav", $text, 150);
+my $hook = "http://127.0.0.1:$port/hook";
 
-my $out = `$sim --url http://127.0.0.1:$port/hook/call1 --token t0ken --play $dir/speech.wav --silence-after 400 --record-raw $dir/heard.raw --save-sent $dir/sent.raw --record $dir/heard.wav 2>&1`;
-is($?, 0, 'real-time call completes') or diag $out;
+my ($rc, $out, $err) = $t->sim("--url $hook/call1 --token t0ken",
+    "--play $dir/speech.wav --silence-after 400 --record-raw $dir/heard.raw",
+    "--save-sent $dir/sent.raw --record $dir/heard.wav");
+is($rc, 0, 'real-time call completes') or diag $out, $err;
 
 my $sent = slurp("$dir/sent.raw");
 my $heard = slurp("$dir/heard.raw");
@@ -83,19 +85,18 @@ cmp_ok(length($wav) - 44, '>=', length($heard) - 320, 'it holds the call in real
 # the same over TLS, as Twilio connects: wss://, signed over the wss URL
 
 my $port2 = ($t->ports)[1];
-$out = `$sim --stream-url wss://localhost:$port2/media/tls --token t0ken --insecure --play $dir/speech.wav --fast --drain-ms 500 --silence-after 0 --record-raw $dir/tls.raw 2>&1`;
-is($?, 0, 'wss:// call completes') or diag $out;
+($rc, $out, $err) = $t->sim("--stream-url wss://localhost:$port2/media/tls",
+    "--token t0ken --insecure --play $dir/speech.wav --fast --drain-ms 500",
+    "--silence-after 0 --record-raw $dir/tls.raw");
+is($rc, 0, 'wss:// call completes') or diag $out, $err;
 is(substr(slurp("$dir/tls.raw"), 0, length $sent), $sent,
     'wss:// echo identical');
 
 # 200 calls at once, with broken peers beside them
 
-my $pid = fork // die;
-if ($pid == 0) {
-    exec("$sim --stream-url ws://127.0.0.1:$port/media/load --token t0ken "
-        . "--play $dir/speech.wav --fast --drain-ms 1000 --calls 200 --json "
-        . "--silence-after 0 > $dir/load.json 2>$dir/load.err");
-}
+$t->sim_start(load => "--stream-url ws://127.0.0.1:$port/media/load",
+    "--token t0ken --play $dir/speech.wav --fast --drain-ms 1000",
+    '--calls 200 --json --silence-after 0');
 
 my @bad;
 for my $i (1 .. 10) {
@@ -116,9 +117,9 @@ for my $i (1 .. 10) {
     push @bad, $r;
 }
 
-waitpid $pid, 0;
-is($? >> 8, 0, '200 concurrent calls succeed') or diag slurp("$dir/load.err");
-my $load = eval { decode_json(slurp("$dir/load.json")) } || {};
+($rc, my $json, $err) = $t->sim_wait('load');
+is($rc, 0, '200 concurrent calls succeed') or diag $err;
+my $load = eval { decode_json($json) } || {};
 my $want = int((length($sent) / 2 + 159) / 160) * 160;
 my @short = grep { $_->{audio_heard_bytes} != $want } @{ $load->{calls} || [] };
 is(scalar @{ $load->{calls} || [] }, 200, '200 call reports');
@@ -128,28 +129,24 @@ undef @bad;
 
 # a reload leaves a live call on the old worker until it ends
 
-$pid = fork // die;
-if ($pid == 0) {
-    exec("$sim --url http://127.0.0.1:$port/hook/reload --token t0ken "
-        . "--silence-after 3000 --record-raw $dir/reload.raw "
-        . "> $dir/reload.out 2>&1");
-}
+$t->sim_start(reload => "--url $hook/reload --token t0ken",
+    "--silence-after 3000 --record-raw $dir/reload.raw");
 select undef, undef, undef, 1;
 $t->reload;
 select undef, undef, undef, 0.5;
-is(system("$sim --url http://127.0.0.1:$port/hook/after --token t0ken "
-    . "--silence-after 200 > $dir/after.out 2>&1"), 0,
-    'a new call after the reload');
-waitpid $pid, 0;
-is($? >> 8, 0, 'the call across the reload completed') or diag slurp("$dir/reload.out");
+($rc, $out, $err) = $t->sim("--url $hook/after --token t0ken",
+    '--silence-after 200');
+is($rc, 0, 'a new call after the reload') or diag $out, $err;
+($rc, $out, $err) = $t->sim_wait('reload');
+is($rc, 0, 'the call across the reload completed') or diag $out, $err;
 is(length(slurp("$dir/reload.raw")), 3000 * 8 * 2 + 2 * 8 * 20 * 0,
     'and heard all its audio');
 
 # 1,000 calls; the worker's allocation check runs at exit
 
-is(system("$sim --stream-url ws://127.0.0.1:$port/media/many --token t0ken "
-    . "--fast --drain-ms 300 --silence-after 200 --calls 1000 "
-    . "> $dir/many.out 2>&1"), 0, '1,000 more calls') or diag slurp("$dir/many.out");
+($rc, $out, $err) = $t->call('/media/many',
+    '--token t0ken --fast --drain-ms 300 --silence-after 200 --calls 1000');
+is($rc, 0, '1,000 more calls') or diag $out, $err;
 
 $t->stop;
 

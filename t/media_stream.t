@@ -9,7 +9,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use MIME::Base64 qw(decode_base64 encode_base64);
+use MIME::Base64 qw(decode_base64);
 use VoiceTest qw(twilio_signature);
 use VoiceWS;
 
@@ -106,8 +106,8 @@ $c->send_json(VoiceWS::media_msg($frames[$_], $_ + 1)) for 0 .. $#frames;
 $c->send_json({ event => 'stop', streamSid => 'MZ0123456789abcdef0123456789abcdef' });
 my ($code, $reason, $msgs) = $c->read_close(5);
 is($code, 1000, 'stop closes with 1000');
-my @media = grep { ref $_ eq 'HASH' && ($_->{event} // '') eq 'media' } @$msgs;
-my @marks = grep { ref $_ eq 'HASH' && ($_->{event} // '') eq 'mark' } @$msgs;
+my @media = VoiceWS::events($msgs, 'media');
+my @marks = VoiceWS::events($msgs, 'mark');
 is(join('', map { decode_base64($_->{media}{payload}) } @media),
     join('', @frames), 'echo: audio back, identical');
 is($media[0]{streamSid}, 'MZ0123456789abcdef0123456789abcdef',
@@ -117,20 +117,20 @@ is($marks[0]{mark}{name}, 'echo-1', 'mark name');
 $c->send_frame(op => 8, payload => pack('n', 1000));
 ok($c->eof_within(5), 'server closes TCP after the close handshake');
 
-# frames split at every point, and pipelined behind the handshake
+# frames split at every point, and sent right behind the handshake
 
-my $stream = join '', map { VoiceWS::frame(op => 1, payload => $_) }
+my $buffer = join '', map { VoiceWS::frame(op => 1, payload => $_) }
     '{"event":"connected","protocol":"Call","version":"1.0.0"}',
-    JSON::PP->new->encode(VoiceWS::start_msg()),
-    (map { JSON::PP->new->encode(VoiceWS::media_msg($frames[$_], $_ + 1)) } 0 .. 2),
+    VoiceWS::encode(VoiceWS::start_msg()),
+    (map { VoiceWS::encode(VoiceWS::media_msg($frames[$_], $_ + 1)) } 0 .. 2),
     '{"event":"stop"}';
 
 my $all_ok = 1;
-for my $split (1 .. length($stream) - 1) {
+for my $split (1 .. length($buffer) - 1) {
     my $s = ws();
-    $s->send_raw(substr $stream, 0, $split);
+    $s->send_raw(substr $buffer, 0, $split);
     select undef, undef, undef, 0.001 if $split % 97 == 0;
-    $s->send_raw(substr $stream, $split);
+    $s->send_raw(substr $buffer, $split);
     my ($code, undef, $m) = $s->read_close(5);
     my $audio = join '', map { decode_base64($_->{media}{payload} // '') }
         grep { ref $_ eq 'HASH' } @$m;
@@ -142,16 +142,16 @@ for my $split (1 .. length($stream) - 1) {
 }
 ok($all_ok, 'every split point of a multi-frame buffer');
 
-$c = ws(after => $stream);
+$c = ws(after => $buffer);
 ($code, undef, $msgs) = $c->read_close(5);
-is($code, 1000, 'frames pipelined behind the handshake are processed');
-is(scalar(grep { ref $_ eq 'HASH' && $_->{event} eq 'media' } @$msgs), 3,
-    'pipelined media echoed');
+is($code, 1000, 'frames sent right behind the handshake are processed');
+is(scalar(VoiceWS::events($msgs, 'media')), 3,
+    'the media sent right behind it echoed');
 
 # fragmentation and ping/pong
 
 $c = ws();
-my $start = JSON::PP->new->encode(VoiceWS::start_msg());
+my $start = VoiceWS::encode(VoiceWS::start_msg());
 $c->send_json({ event => 'connected' });
 $c->send_frame(op => 1, fin => 0, payload => substr($start, 0, 10));
 $c->send_frame(op => 9, payload => 'ping-in-between');
@@ -233,7 +233,7 @@ $c->send_json({ event => 'dtmf', streamSid => 'MZ1', dtmf => { track => 'inbound
 $c->send_json({ event => 'mark', streamSid => 'MZ1', mark => { name => 'x' } });
 $c->send_json(VoiceWS::media_msg($frames[5], 7));
 ($op, $p) = $c->read_frame(5);
-is(decode_base64(VoiceWS::decode_json_safe($p)->{media}{payload}), $frames[5],
+is(VoiceWS::media_audio($p), $frames[5],
     'unknown event ignored, numeric strings accepted');
 
 # idle timeout
@@ -253,11 +253,11 @@ my $big = 'x' x 8000;
 $slow->{s}->blocking(0);
 for my $i (1 .. 400) {
     last unless $slow->send_raw(VoiceWS::frame(op => 1,
-        payload => JSON::PP->new->encode(VoiceWS::media_msg($big, $i))));
+        payload => VoiceWS::encode(VoiceWS::media_msg($big, $i))));
 }
 $good->send_json(VoiceWS::media_msg($frames[1], 1));
 ($op, $p) = $good->read_frame(5);
-is(decode_base64(VoiceWS::decode_json_safe($p)->{media}{payload}), $frames[1],
+is(VoiceWS::media_audio($p), $frames[1],
     'other call unaffected by a stalled reader');
 $good->send_json({ event => 'stop' });
 is(($good->read_close(5))[0], 1000, 'other call ends normally');

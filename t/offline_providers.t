@@ -8,12 +8,15 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib "$FindBin::Bin/lib";
 use Test::More;
 use IO::Socket::INET;
 use File::Temp qw(tempdir);
 use JSON::PP;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep);
+use VoiceAudio qw(wav ulaw_linear);
 
 my $bin = $ENV{VOICE_PROVIDERS}
     or plan skip_all => 'VOICE_PROVIDERS is not set: run with make test';
@@ -125,14 +128,6 @@ sub http {
     return parse_response($raw, $reads);
 }
 
-sub wav {
-    my ($rate, $pcm) = @_;
-    my $n = length $pcm;
-    return 'RIFF' . pack('V', 36 + $n) . 'WAVEfmt '
-        . pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16)
-        . 'data' . pack('V', $n) . $pcm;
-}
-
 sub multipart {
     my ($boundary, @parts) = @_;
     my $body = '';
@@ -197,9 +192,7 @@ sub ulaw_rms {
     my ($data) = @_;
     my ($sum, $n) = (0, 0);
     for my $b (unpack 'C*', $data) {
-        my $u = ~$b & 0xff;
-        my $t = ((($u & 0x0f) << 3) + 0x84) << (($u & 0x70) >> 4);
-        my $v = ($u & 0x80) ? 0x84 - $t : $t - 0x84;
+        my $v = ulaw_linear($b);
         $sum += $v * $v;
         $n++;
     }
@@ -436,7 +429,8 @@ is($r->{status}, 411, 'a chunked request body: 411');
     local $/;
     my $all = <$s> // '';
     my @st = $all =~ m{^HTTP/1\.1 (\d+)}mg;
-    is("@st", '200 200 200', 'pipelined keep-alive requests: all answered');
+    is("@st", '200 200 200',
+        'keep-alive requests written at once: all answered');
 }
 
 ###############################################################################

@@ -10,29 +10,17 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use JSON::PP;
 use MIME::Base64 qw(decode_base64);
-use Time::HiRes qw(sleep);
-use POSIX ();
 use VoiceTest qw(slurp spit);
+use VoiceAudio qw(wav wav_pcm speak);
 use FakeProvider;
 
-my $sim = $ENV{VOICE_SIM} or die "VOICE_SIM is not set\n";
 my $t = VoiceTest->new;
 my $dir = $t->prefix;
-my $fdir = "$dir/fake";
-mkdir $fdir;
-my $fake = FakeProvider->new(dir => $fdir);
+my $fake = FakeProvider->new(dir => "$dir/fake");
 my $closed = VoiceTest::free_port();
 
-$t->run(<<"CONF");
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        server_name localhost;
-
-        voice_stt /_stt;
-        voice_llm /_llm;
-        voice_tts /_tts;
+$t->run_agent($fake, <<"CONF", llm => 'proxy_read_timeout 1s;');
         voice_system_prompt "Be brief.";
 
         location /media/ {
@@ -49,16 +37,11 @@ $t->run(<<"CONF");
             voice_stt /_refused;
         }
 
-@{[ $fake->locations(llm => 'proxy_read_timeout 1s;') ]}
-
         location = /_refused {
             internal;
             proxy_pass http://127.0.0.1:$closed/stt;
         }
-    }
 CONF
-
-my $port = $t->port;
 
 # caller audio: phrases with silences between them, 8 kHz PCM16 WAV
 
@@ -66,12 +49,8 @@ my %said;
 sub speech {
     my ($text) = @_;
     return $said{$text} if $said{$text};
-    my $f = "$dir/say" . scalar(keys %said) . '.wav';
-    system('espeak-ng', '-s', '160', '-w', $f, $text) == 0 or die;
-    my $w = slurp($f);
-    my $rate = unpack 'V', substr($w, 24, 4);
-    my $pcm = substr($w, index($w, 'data') + 8);
-    return $said{$text} = [$rate, $pcm];
+    my $f = speak("$dir/say" . scalar(keys %said) . '.wav', $text, 160);
+    return $said{$text} = [wav_pcm(slurp($f))];
 }
 
 sub caller_wav {
@@ -86,23 +65,14 @@ sub caller_wav {
             $pcm .= $s->[1];
         }
     }
-    $rate //= 22050;
-    open my $fh, '>:raw', $file or die;
-    print $fh 'RIFF', pack('V', 36 + length $pcm), 'WAVEfmt ',
-        pack('VvvVVvv', 16, 1, 1, $rate, $rate * 2, 2, 16),
-        'data', pack('V', length $pcm), $pcm;
-    close $fh;
+    spit($file, wav($rate // 22050, $pcm));
 }
 
-sub fresh {
-    unlink glob "$fdir/*";
-    spit("$fdir/stt.text", join "\n", @_);
-}
+sub fresh { $fake->reset->transcripts(@_) }
 
 sub call {
     my ($path, $wav, @opt) = @_;
-    my $out = `$sim --stream-url ws://127.0.0.1:$port$path --play $wav @opt -v 2>$dir/sim.log`;
-    return ($? >> 8, $out, slurp("$dir/sim.log"));
+    return $t->call($path, "--play $wav", @opt, '-v');
 }
 
 my $q1 = 'What are your opening hours?';
@@ -111,11 +81,11 @@ caller_wav("$dir/two.wav", $q1, 2500, $q2, 500);
 
 # barge-in: the caller speaks while the agent's reply plays
 
-fresh('What are your opening hours?', 'And on Sundays?');
-spit("$fdir/llm.text", 'Sure thing. We are open every single day of the '
-    . 'week from nine in the morning until five in the evening. On '
-    . 'weekends we open a little later. Anything else?'
-    . "\n---\nClosed on Sundays. Sorry about that.");
+fresh('What are your opening hours?', 'And on Sundays?')->replies(
+    'Sure thing. We are open every single day of the week from nine in the '
+        . 'morning until five in the evening. On weekends we open a little '
+        . 'later. Anything else?',
+    'Closed on Sundays. Sorry about that.');
 caller_wav("$dir/barge.wav", $q1, 1500, $q2, 500);
 
 my ($rc, $out, $log) = call('/media/barge', "$dir/barge.wav",
@@ -124,7 +94,7 @@ is($rc, 0, 'barge-in call completes') or diag $out;
 my ($clears) = $out =~ /(\d+) clears/;
 cmp_ok($clears // 0, '>=', 1, 'clear sent');
 
-my @llm = map { decode_json($_) } $fake->requests('llm');
+my @llm = $fake->json_requests('llm');
 is(scalar @llm, 2, 'a second turn after the interruption');
 my $m = $llm[1]{messages} || [];
 is($m->[1]{content}, $q1, 'history: first question');
@@ -134,7 +104,7 @@ is($m->[3]{content}, $q2, 'history: the interruption is the next question');
 
 # no audio of the first reply after the clear
 
-my @tts = map { (decode_json($_))->{text} } $fake->requests('tts');
+my @tts = $fake->tts_texts;
 my %first = map { FakeProvider::tag($_) => 1 } grep { !/Sunday/ }
     @tts[0 .. 3];
 my ($after) = $log =~ /< \{"event":"clear".*?\n(.*)/s;
@@ -151,9 +121,8 @@ like($t->error_log, qr/caller interrupted, 1 of \d+ sentences heard/,
 # a pause longer than voice_vad_silence while the first part is being
 # transcribed: the caller went on, so it is one utterance, sent again
 
-fresh('PART ONE', 'What are your opening hours?');
-spit("$fdir/delay.stt", 1.5);
-spit("$fdir/llm.text", 'Nine to five.');
+fresh('PART ONE', 'What are your opening hours?')->delay(stt => 1.5)
+    ->replies('Nine to five.');
 caller_wav("$dir/pause.wav", 'What are your', 900, 'opening hours?', 500);
 ($rc, $out) = call('/media/pause', "$dir/pause.wav", '--silence-after 3000');
 is($rc, 0, 'pause call completes') or diag $out;
@@ -163,7 +132,7 @@ my @pcm = map { substr($_, index($_, 'RIFF') + 44) } @stt;
 my $probe = substr($pcm[0], 4000, 400);
 ok(length($probe) == 400 && index($pcm[1], $probe) >= 0,
     'the second holds the first part\'s audio too');
-@llm = map { decode_json($_) } $fake->requests('llm');
+@llm = $fake->json_requests('llm');
 is(scalar @llm, 1, 'one question to the LLM');
 is($llm[0]{messages}[-1]{content}, 'What are your opening hours?',
     'the whole utterance\'s transcript');
@@ -176,49 +145,36 @@ like($t->error_log, qr/caller went on speaking, utterance continues/,
 
 sub failure {
     my ($name, $setup, $log_re) = @_;
-    fresh($q1, $q2);
-    spit("$fdir/llm.text", 'Nine to five. Anything else?');
+    fresh($q1, $q2)->replies('Nine to five. Anything else?');
     $setup->();
     my ($rc, $out) = call("/media/$name", "$dir/two.wav",
         '--silence-after 3000');
     is($rc, 0, "$name: the call goes on to its end") or diag $out;
     like($t->error_log, $log_re, "$name: logged");
-    my @tts = map { (decode_json($_))->{text} } $fake->requests('tts');
+    my @tts = $fake->tts_texts;
     ok(grep({ $_ eq 'Nine to five.' } @tts), "$name: the next turn is spoken");
     like($out, qr/, [1-9]\d* media messages/, "$name: the caller hears it");
 }
 
-failure('stt-500', sub { spit("$fdir/fail.stt", 500) },
+failure('stt-500', sub { $fake->fail(stt => 500) },
     qr/stt provider "\/_stt" failed with status 500, turn dropped/);
-failure('stt-bad', sub { spit("$fdir/bad.stt", 1) },
+failure('stt-bad', sub { $fake->garbage('stt') },
     qr/stt provider "\/_stt" sent an invalid reply/);
-failure('llm-503', sub { spit("$fdir/fail.llm", 503) },
+failure('llm-503', sub { $fake->fail(llm => 503) },
     qr/llm provider "\/_llm" failed with status 503/);
-failure('llm-cut', sub { spit("$fdir/bad.llm", 1) },
+failure('llm-cut', sub { $fake->garbage('llm') },
     qr/llm provider "\/_llm" stream ended without \[DONE\]/);
-failure('tts-500', sub { spit("$fdir/fail.tts", 500) },
+failure('tts-500', sub { $fake->fail(tts => 500) },
     qr/tts provider "\/_tts" failed with status 500, sentence 0 dropped/);
 
 # a provider that never answers: proxy_read_timeout, then the next works
 
-fresh($q1, $q2);
-spit("$fdir/llm.text", 'Nine to five. Anything else?');
-spit("$fdir/hang.llm", 1);
-my $pid = fork // die;
-if ($pid == 0) {
-    for (1 .. 100) {
-        last if my @g = glob "$fdir/*-llm.head";
-        sleep 0.05;
-    }
-    unlink "$fdir/hang.llm";
-    POSIX::_exit(0);    # no END blocks: they would stop nginx
-}
+fresh($q1, $q2)->replies('Nine to five. Anything else?')->hang_once('llm');
 ($rc, $out) = call('/media/timeout', "$dir/two.wav", '--silence-after 3000');
-waitpid $pid, 0;
 is($rc, 0, 'llm timeout: the call goes on');
 like($t->error_log, qr/llm provider "\/_llm" failed with status 504/,
     'llm timeout: logged with 504');
-ok(grep({ (decode_json($_))->{text} eq 'Nine to five.' } $fake->requests('tts')),
+ok(grep({ $_ eq 'Nine to five.' } $fake->tts_texts),
     'llm timeout: the next turn is spoken');
 
 # connection refused
@@ -233,31 +189,25 @@ like($t->error_log, qr/stt provider "\/_refused" failed with status 502/,
 
 caller_wav("$dir/one.wav", $q1, 700);
 for my $stage (qw(stt llm tts)) {
-    fresh($q1);
-    spit("$fdir/hang.$stage", 1);
+    fresh($q1)->hang($stage);
     ($rc, $out) = call("/media/hangup-$stage", "$dir/one.wav",
         '--fast --drain-ms 600 --silence-after 700');
     is($rc, 0, "hang-up mid-$stage: call ends");
-    my $ok = 0;
-    for (1 .. 100) {
-        $ok = 1, last if my @g = glob "$fdir/*-$stage.closed";
-        sleep 0.05;
-    }
-    ok($ok, "hang-up mid-$stage: the provider connection was closed");
+    ok($fake->closed($stage),
+        "hang-up mid-$stage: the provider connection was closed");
 }
 
 # greeting first, then DTMF reaches the LLM as text
 
-fresh($q1);
-spit("$fdir/llm.text", 'You pressed five.');
+fresh($q1)->replies('You pressed five.');
 caller_wav("$dir/quiet.wav", 300);
 ($rc, $out) = call('/greet/x', "$dir/quiet.wav",
     '--fast --drain-ms 1500 --silence-after 300 --dtmf 5');
 is($rc, 0, 'greeting call completes') or diag $out;
-@tts = map { (decode_json($_))->{text} } $fake->requests('tts');
+@tts = $fake->tts_texts;
 is($tts[0], 'Hello!', 'greeting spoken first');
 is($tts[1], 'How can I help?', 'all of it');
-@llm = map { decode_json($_) } $fake->requests('llm');
+@llm = $fake->json_requests('llm');
 is($llm[0]{messages}[1]{content}, 'Hello! How can I help?',
     'greeting in the history');
 is($llm[0]{messages}[-1]{content}, '[caller pressed 5]', 'DTMF as text');
