@@ -76,9 +76,14 @@ asan-module: deps $(ASAN_MODULE)
 
 sim: deps $(SIM)
 
-$(SIM): tools/voice-sim.c $(wildcard tools/sim_*.c) $(PURE_SRCS) $(PURE_HDRS)
-	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc -o $@ tools/voice-sim.c \
-	    $(wildcard tools/sim_*.c) $(PURE_SRCS) -lcurl -lssl $(PURE_LIBS)
+# The call simulator (tools/sim): Twilio's side of calls
+SIM_SRCS   := $(wildcard tools/sim/*.c)
+SIM_HDRS   := $(wildcard tools/sim/*.h)
+
+$(SIM): $(SIM_SRCS) $(SIM_HDRS) $(PURE_SRCS) $(PURE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc -Itools/sim -o $@ $(SIM_SRCS) \
+	    $(PURE_SRCS) -lcurl -lssl $(PURE_LIBS)
 
 # Offline stand-ins for the STT, LLM and TTS providers (make demo)
 PROVIDERS_SRCS := src/voice_g711.c src/voice_json.c src/voice_resample.c \
