@@ -85,18 +85,19 @@ $(SIM): $(SIM_SRCS) $(SIM_HDRS) $(PURE_SRCS) $(PURE_HDRS)
 	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc -Itools/sim -o $@ $(SIM_SRCS) \
 	    $(PURE_SRCS) -lcurl -lssl $(PURE_LIBS)
 
-# Offline stand-ins for the STT, LLM and TTS providers (make demo)
-PROVIDERS_SRCS := src/voice_g711.c src/voice_json.c src/voice_resample.c \
-                  src/voice_wav.c
+# The offline stand-ins for the STT, LLM and TTS providers (tools/providers)
+PROVIDERS_SRCS := $(wildcard tools/providers/*.c) src/voice_g711.c \
+                  src/voice_json.c src/voice_resample.c src/voice_wav.c
+PROVIDERS_HDRS := $(wildcard tools/providers/*.h)
 
 providers: deps $(PROVIDERS)
 
-$(PROVIDERS): tools/voice-providers.c $(PROVIDERS_SRCS) $(PURE_HDRS)
+$(PROVIDERS): $(PROVIDERS_SRCS) $(PROVIDERS_HDRS) $(PURE_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc \
+	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc -Itools/providers \
 	    $(shell pkg-config --cflags pocketsphinx sphinxbase) -o $@ \
-	    tools/voice-providers.c $(PROVIDERS_SRCS) -lpocketsphinx \
-	    -lsphinxbase -lespeak-ng -lyajl -lspeexdsp -lm
+	    $(PROVIDERS_SRCS) -lpocketsphinx -lsphinxbase -lespeak-ng -lyajl \
+	    -lspeexdsp -lm
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(PURE_SRCS) $(PURE_HDRS)
 	@mkdir -p $(dir $@)
