@@ -150,17 +150,22 @@ bench: module sim $(BENCH_PROVIDERS)
 	@case "$(BENCH)" in echo|agent|all) ;; \
 	    *) echo "make bench BENCH=echo|agent|all" >&2; exit 2 ;; esac
 	@if [ "$(BENCH)" != agent ]; then BENCH_SECONDS=$(BENCH_SECONDS) \
-	    tools/bench.sh $(TOP)/$(MODULE) $(TOP)/$(SIM) $(BENCH_CALLS); fi
+	    tools/bench/bench.sh $(TOP)/$(MODULE) $(TOP)/$(SIM) \
+	    $(BENCH_CALLS); fi
 	@if [ "$(BENCH)" = all ]; then echo; fi
 	@if [ "$(BENCH)" != echo ]; then BENCH_TURNS=$(BENCH_TURNS) \
-	    BENCH_TURNS_LONG=$(BENCH_TURNS_LONG) tools/bench-agent.sh \
+	    BENCH_TURNS_LONG=$(BENCH_TURNS_LONG) tools/bench/bench-agent.sh \
 	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(TOP)/$(BENCH_PROVIDERS) \
 	    $(BENCH_AGENT_CALLS); fi
 
-$(BENCH_PROVIDERS): tools/bench-providers.c $(PURE_SRCS) $(PURE_HDRS)
+# The benchmarks' fake providers and relay (tools/bench/providers)
+BENCH_PROVIDERS_SRCS := $(wildcard tools/bench/providers/*.c) src/voice_ws.c
+BENCH_PROVIDERS_HDRS := $(wildcard tools/bench/providers/*.h) src/voice_ws.h
+
+$(BENCH_PROVIDERS): $(BENCH_PROVIDERS_SRCS) $(BENCH_PROVIDERS_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc -o $@ tools/bench-providers.c \
-	    $(PURE_SRCS) $(PURE_LIBS)
+	$(CC) -std=gnu99 -O2 -g $(WARN) -Isrc -Itools/bench/providers -o $@ \
+	    $(BENCH_PROVIDERS_SRCS)
 
 clean:
 	rm -rf $(BUILD)
