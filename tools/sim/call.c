@@ -218,10 +218,10 @@ sim_call_tls(sim_call_t *c)
 static void
 sim_call_start_handshake(sim_call_t *c)
 {
-    int         n;
-    char        req[4096], sig[SIM_SIGN_LEN];
-    uint8_t     raw[16];
-    const char *token;
+    int          n;
+    char         req[4096], sig[SIM_SIGN_LEN];
+    uint8_t      raw[16];
+    const char  *token;
 
     RAND_bytes(raw, 16);
     sim_util_base64(raw, 16, c->key);
