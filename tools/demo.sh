@@ -18,15 +18,9 @@ module=$1
 sim=$2
 providers=$3
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tools/lib.sh"
+
 prefix=${DEMO_PREFIX:-$top/build/demo}
-nginx=${NGINX_BIN:-/usr/sbin/nginx}
-
-free_port() {
-    perl -MIO::Socket::INET -e \
-        'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
-                                     LocalPort => 0)->sockport'
-}
-
 port=$(free_port)
 pport=$(free_port)
 
@@ -34,9 +28,8 @@ if [ -f "$prefix/logs/nginx.pid" ]; then
     kill "$(cat "$prefix/logs/nginx.pid")" 2>/dev/null || true
 fi
 
-rm -rf "$prefix"
-mkdir -p "$prefix/logs" "$prefix/modules"
-chmod 0755 "$prefix"
+new_prefix "$prefix"
+mkdir "$prefix/modules"
 ln -s "$module" "$prefix/modules/ngx_http_voice_module.so"
 sed -e "s/listen 127.0.0.1:8080;/listen 127.0.0.1:$port;/" \
     -e "s/server 127.0.0.1:8090;/server 127.0.0.1:$pport;/" \
@@ -46,8 +39,7 @@ pids=""
 nginx_up=""
 
 stop() {
-    [ -n "$nginx_up" ] && "$nginx" -p "$prefix" -c "$prefix/nginx.conf" \
-        -e /dev/null -s quit 2>/dev/null
+    [ -n "$nginx_up" ] && nginx_stop "$prefix"
     for p in $pids; do
         kill "$p" 2>/dev/null || true
     done
@@ -62,19 +54,10 @@ echo "   text-to-speech: espeak-ng (OpenAI and ElevenLabs wire formats)"
 "$providers" --listen "127.0.0.1:$pport" --log "$prefix/logs/providers.log" &
 pids="$pids $!"
 
-i=0
-until perl -MIO::Socket::INET -e \
-    'exit !IO::Socket::INET->new(PeerAddr => "127.0.0.1:'"$pport"'")'
-do
-    i=$((i + 1))
-    [ $i -lt 100 ] || { echo "the providers did not start" >&2; exit 1; }
-    sleep 0.1
-done
+wait_port "$pport" || { echo "the providers did not start" >&2; exit 1; }
 
 echo "== nginx with the voice module on 127.0.0.1:$port (conf/demo.conf)"
-"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
-    > "$prefix/logs/start.log" 2>&1 < /dev/null \
-    || { cat "$prefix/logs/start.log" >&2; exit 1; }
+nginx_start "$prefix" || exit 1
 nginx_up=1
 
 # the conversation as nginx logs it: what speech-to-text heard, what the

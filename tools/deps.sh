@@ -1,13 +1,68 @@
 #!/bin/sh
-# Installs the Debian packages the build, tests and demo need, and only the
-# ones that are missing, so repeated runs cost one dpkg-query.
+# Installs the Debian packages a make target needs, and only the ones that
+# are missing, so repeated runs cost one dpkg-query.
+#
+#   tools/deps.sh [--list] GROUP...
+#
+#   module      the module (make): nginx and its headers, yajl, OpenSSL,
+#               speexdsp
+#   unit        the unit tests: the pure parts' libraries
+#   sim         voice-sim: those and libcurl; espeak-ng for --say
+#   providers   voice-providers: pocketsphinx and its model, espeak-ng
+#   fuzz        the fuzzers: clang and its libFuzzer runtime
+#   test        what the integration tests run beside the above
+#   bench       what the benchmarks run beside the above
+#   all         every group
+#
+# --list prints the groups' packages and installs nothing.
 set -e
 
-pkgs="nginx nginx-dev libyajl-dev libssl-dev libspeexdsp-dev
-      libcurl4-openssl-dev libprotocol-websocket-perl espeak-ng
-      clang libclang-rt-14-dev
-      libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
-      libespeak-ng-dev pkg-config"
+group() {
+    case "$1" in
+    module)    echo nginx nginx-dev libyajl-dev libssl-dev libspeexdsp-dev ;;
+    unit)      echo libyajl-dev libssl-dev libspeexdsp-dev ;;
+    sim)       echo libyajl-dev libssl-dev libspeexdsp-dev \
+                    libcurl4-openssl-dev espeak-ng ;;
+    providers) echo libyajl-dev libspeexdsp-dev libpocketsphinx-dev \
+                    libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev \
+                    pkg-config ;;
+    fuzz)      echo libyajl-dev libssl-dev libspeexdsp-dev clang \
+                    libclang-rt-14-dev ;;
+    test)      echo nginx espeak-ng openssl perl \
+                    libprotocol-websocket-perl ;;
+    bench)     echo nginx espeak-ng procps ;;
+    all)       for g in module unit sim providers fuzz test bench; do
+                   group $g
+               done ;;
+    *)         echo "deps: no group \"$1\": module, unit, sim, providers," \
+                    "fuzz, test, bench or all" >&2
+               return 2 ;;
+    esac
+}
+
+list=""
+if [ "$1" = --list ]; then
+    list=1
+    shift
+fi
+
+if [ $# -eq 0 ]; then
+    echo "usage: tools/deps.sh [--list] GROUP..." >&2
+    exit 2
+fi
+
+pkgs=""
+for g in "$@"; do
+    pkgs="$pkgs $(group "$g")" || exit 2
+done
+
+# each package once, in order
+pkgs=$(printf '%s\n' $pkgs | awk '!seen[$0]++')
+
+if [ -n "$list" ]; then
+    echo $pkgs
+    exit 0
+fi
 
 missing=""
 for p in $pkgs; do

@@ -2,7 +2,7 @@
 # make bench: echo calls in real time against one nginx worker, measuring
 # the worker's own CPU time and memory while the calls run.
 #
-#   tools/bench.sh MODULE SIM [CALLS...]
+#   tools/bench/bench.sh MODULE SIM [CALLS...]
 set -e
 
 module=$1
@@ -10,27 +10,17 @@ sim=$2
 shift 2
 [ $# -gt 0 ] || set -- 1 100 500
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tools/lib.sh"
+
 prefix=$top/build/bench
-nginx=${NGINX_BIN:-/usr/sbin/nginx}
 secs=${BENCH_SECONDS:-10}
 hz=$(getconf CLK_TCK)
+port=$(free_port)
 
-port=$(perl -MIO::Socket::INET -e \
-    'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
-                                 LocalPort => 0)->sockport')
-
-rm -rf "$prefix"
-mkdir -p "$prefix/logs"
-chmod 0755 "$prefix"
-
-cat > "$prefix/nginx.conf" <<CONF
-load_module $module;
-worker_processes 1;
-worker_rlimit_nofile 20000;
-error_log logs/error.log warn;
-pid logs/nginx.pid;
-events { worker_connections 8192; }
+new_prefix "$prefix"
+nginx_conf_head "$module" > "$prefix/nginx.conf"
+cat >> "$prefix/nginx.conf" <<CONF
 http {
     access_log off;
     server {
@@ -40,13 +30,11 @@ http {
 }
 CONF
 
-"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
-    > "$prefix/logs/start.log" 2>&1 < /dev/null
-trap '"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e /dev/null -s quit \
-    2>/dev/null' EXIT
+nginx_start "$prefix"
+trap 'nginx_stop "$prefix"' EXIT
 sleep 0.3
 
-worker=$(pgrep -P "$(cat "$prefix/logs/nginx.pid")" | head -1)
+worker=$(nginx_worker "$prefix")
 
 cpu() {
     awk '{ print $14 + $15 }' "/proc/$worker/stat"
@@ -57,7 +45,7 @@ rss() {
 }
 
 echo "echo calls, $secs s of audio each, one nginx worker ($(nproc) cores:"
-echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+echo "$(cpu_model))"
 echo
 printf '%8s %14s %16s %18s %14s\n' calls "worker CPU %" "CPU us/message" \
     "worker RSS/call" "failed calls"

@@ -2,9 +2,9 @@
 # make bench (agent): the module's own latency per hand-off, and the
 # memory of a long call.
 #
-#   tools/bench-agent.sh MODULE SIM BENCH_PROVIDERS [CALLS...]
+#   tools/bench/bench-agent.sh MODULE SIM BENCH_PROVIDERS [CALLS...]
 #
-# One nginx worker runs the agent against tools/bench-providers, which
+# One nginx worker runs the agent against bench-providers, which
 # answers at once and logs when it wrote and read each thing; the calls
 # go through its relay, which logs when media arrives from nginx.  For
 # each hand-off the time between the two events is the module's work
@@ -34,25 +34,18 @@ bp=$3
 shift 3
 [ $# -gt 0 ] || set -- 1 100
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tools/lib.sh"
+
 prefix=$top/build/bench-agent
-nginx=${NGINX_BIN:-/usr/sbin/nginx}
 turns=${BENCH_TURNS:-4}
 long=${BENCH_TURNS_LONG:-500}
-
-free_port() {
-    perl -MIO::Socket::INET -e \
-        'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1",
-                                     LocalPort => 0)->sockport'
-}
 
 port=$(free_port)
 pport=$(free_port)
 rport=$(free_port)
 
-rm -rf "$prefix"
-mkdir -p "$prefix/logs"
-chmod 0755 "$prefix"
+new_prefix "$prefix"
 
 ids='$voice_call_sid/$voice_stream_sid'
 
@@ -67,14 +60,8 @@ then
     load="taskset -c 0"
 fi
 
-cat > "$prefix/nginx.conf" <<CONF
-load_module $module;
-worker_processes 1;
-$affinity
-worker_rlimit_nofile 20000;
-error_log logs/error.log warn;
-pid logs/nginx.pid;
-events { worker_connections 8192; }
+nginx_conf_head "$module" "$affinity" > "$prefix/nginx.conf"
+cat >> "$prefix/nginx.conf" <<CONF
 http {
     access_log off;
     server {
@@ -113,18 +100,15 @@ stop_all() {
     for p in $pids; do
         kill "$p" 2>/dev/null || true
     done
-    "$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e /dev/null -s quit \
-        2>/dev/null || true
+    nginx_stop "$prefix" || true
 }
 trap stop_all EXIT
 
 # VOICE_PRELOAD (as for the tests) runs a sanitizer build of the module
-env ${VOICE_PRELOAD:+LD_PRELOAD="$VOICE_PRELOAD"} \
-    ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0 \
-    "$nginx" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
-    > "$prefix/logs/start.log" 2>&1 < /dev/null
+nginx_start "$prefix" env ${VOICE_PRELOAD:+LD_PRELOAD="$VOICE_PRELOAD"} \
+    ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0
 sleep 0.3
-worker=$(pgrep -P "$(cat "$prefix/logs/nginx.pid")" | head -1)
+worker=$(nginx_worker "$prefix")
 
 # starts the providers (and the relay) with their own logs: $1 names them
 providers() {
@@ -160,8 +144,7 @@ print $fh 'RIFF', pack('V', 36 + length $pcm), 'WAVEfmt ',
 PERL
 
 echo "agent: the module's own latency per hand-off, one nginx worker"
-echo "($(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 |
-    sed 's/^ //'); $("$nginx" -v 2>&1 | sed 's/.*: //'))"
+echo "($(nproc) cores: $(cpu_model); $("$nginx" -v 2>&1 | sed 's/.*: //'))"
 echo
 printf '%6s  %-26s %6s %8s %8s %8s %8s\n' calls hand-off n p50 p90 p99 max
 

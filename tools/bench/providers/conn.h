@@ -1,0 +1,114 @@
+/*
+ * Copyright (C) ngx_http_voice_module authors
+ */
+
+/*
+ * bench-providers' connections on one epoll loop: buffered writes that
+ * log an event once given bytes are out, reads stamped with the time the
+ * kernel received them, and one-shot timers.
+ */
+
+#ifndef BP_CONN_H
+#define BP_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "voice_ws.h"
+
+
+#define BP_CONN_PENDING  8
+#define BP_CONN_ID_MAX   128
+
+
+enum {
+    BP_CONN_LISTENER = 0,
+    BP_CONN_PROVIDER,
+    BP_CONN_RELAY_CALLER,       /* voice-sim's side of a relayed call */
+    BP_CONN_RELAY_NGINX         /* nginx's side */
+};
+
+
+typedef struct {
+    size_t          at;         /* logged once this much is written */
+    const char     *event;
+    int             k;
+} bp_conn_pending_t;
+
+
+typedef struct bp_conn_s  bp_conn_t;
+
+struct bp_conn_s {
+    int             fd;
+    int             type;
+
+    uint8_t        *in;
+    size_t          in_len;
+    size_t          in_size;
+
+    uint8_t        *out;
+    size_t          out_len;
+    size_t          out_pos;
+    size_t          out_size;
+    bp_conn_pending_t    pending[BP_CONN_PENDING];
+    int             npending;
+    int             close_when_sent;
+
+    /* a provider request */
+    int             kind;
+    int             answered;
+    char            id[BP_CONN_ID_MAX];
+    int             sentence;
+    int64_t         t_first;    /* µs: the request's first byte read */
+    int64_t         next_at;    /* µs: the next thing to write; 0: none */
+    int             step;
+
+    /* a relayed call */
+    bp_conn_t      *peer;
+    int             head_done;  /* nginx's 101 response read */
+    size_t          head_match;
+    voice_ws_parser_t  ws;
+    uint8_t        *msg;
+
+    bp_conn_t      *next;       /* the list of connections with timers */
+    bp_conn_t      *prev;
+};
+
+
+extern int         bp_conn_ep;
+extern bp_conn_t  *bp_conn_timers;
+
+
+/* a listening socket on 127.0.0.1:port; failure is fatal */
+int bp_conn_listen(int port);
+
+/* a connection of that type for the socket, not watched yet */
+bp_conn_t *bp_conn_new(int fd, int type);
+
+void bp_conn_add(bp_conn_t *c, uint32_t events);
+void bp_conn_close(bp_conn_t *c);
+
+/* recv(), and when the bytes arrived: the kernel's stamp, or now */
+ssize_t bp_conn_recv(bp_conn_t *c, void *buf, size_t len, int64_t *t);
+
+void bp_conn_grow(uint8_t **buf, size_t *size, size_t need);
+
+/*
+ * Queues bytes and sends what the socket takes; "event" is logged once
+ * "at" bytes of them are out.
+ */
+void bp_conn_send(bp_conn_t *c, const void *data, size_t len,
+    const char *event, int k, size_t at);
+void bp_conn_flush(bp_conn_t *c);
+
+void bp_conn_timer_set(bp_conn_t *c, int64_t at);
+void bp_conn_timer_del(bp_conn_t *c);
+
+/* ms to the first timer for epoll_wait(), -1 for none */
+int bp_conn_timeout(void);
+
+/* calls handler for each connection whose timer is due */
+void bp_conn_expire(void (*handler)(bp_conn_t *c));
+
+#endif /* BP_CONN_H */

@@ -1,0 +1,24 @@
+/*
+ * Copyright (C) ngx_http_voice_module authors
+ */
+
+/* request bodies as JSON, through yajl's tree */
+
+#ifndef VP_JSON_H
+#define VP_JSON_H
+
+#include <yajl/yajl_tree.h>
+
+#include "http.h"
+
+
+/*
+ * The body as a JSON object, or NULL after answering 400.  Nesting is
+ * bounded first: yajl's tree is freed recursively.
+ */
+yajl_val vp_json_body(vp_http_conn_t *c);
+
+/* v[key] if it is a string, else NULL */
+const char *vp_json_str(yajl_val v, const char *key);
+
+#endif /* VP_JSON_H */

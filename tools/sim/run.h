@@ -1,0 +1,20 @@
+/*
+ * Copyright (C) ngx_http_voice_module authors
+ */
+
+/*
+ * The calls on one epoll loop: started --ramp apart, ticked every 20 ms,
+ * until all are done or --timeout has passed.
+ */
+
+#ifndef SIM_RUN_H
+#define SIM_RUN_H
+
+#include "stream.h"
+#include "call.h"
+
+
+/* returns the calls, done; failure to start is fatal */
+sim_call_t *sim_run(const sim_stream_t *stream, int ncalls);
+
+#endif /* SIM_RUN_H */
