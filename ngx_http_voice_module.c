@@ -11,8 +11,59 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_voice_agent.h"
+#include "ngx_http_voice_echo.h"
+#include "ngx_http_voice_mem.h"
 #include "ngx_http_voice_module.h"
+#include "ngx_http_voice_provider.h"
+#include "ngx_http_voice_signature.h"
+#include "ngx_http_voice_stream.h"
+#include "ngx_http_voice_webhook.h"
+#include "voice_g711.h"
 
+
+/*
+ * Each part's configuration is its own struct, embedded here, as the
+ * proxy module embeds its upstream's; a part is handed its own.
+ */
+
+typedef struct {
+    ngx_http_voice_signature_conf_t  signature;
+    ngx_http_voice_webhook_conf_t    webhook;
+    ngx_http_voice_stream_conf_t     stream;
+    ngx_http_voice_agent_conf_t      agent;
+
+    ngx_uint_t                       mode;      /* in ngx_http_voice_modes */
+
+    /* the location that declared a content handler, for messages */
+    ngx_str_t                       *handler_location;
+    ngx_uint_t                       twiml;     /* unsigned:1 */
+} ngx_http_voice_loc_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                       warned_no_token;
+} ngx_http_voice_main_conf_t;
+
+
+/*
+ * The call modes of voice_media_stream: a mode's table, where its
+ * configuration sits in ours (NGX_CONF_UNSET_SIZE: it has none), and
+ * what it requires of it.
+ */
+
+typedef struct {
+    const ngx_http_voice_mode_t     *mode;
+    size_t                           conf;
+    char                          *(*check)(ngx_conf_t *cf,
+                                            ngx_http_voice_loc_conf_t *conf);
+} ngx_http_voice_mode_entry_t;
+
+
+static ngx_int_t ngx_http_voice_twiml_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_voice_media_stream_handler(ngx_http_request_t *r);
+static char *ngx_http_voice_agent_check(ngx_conf_t *cf,
+    ngx_http_voice_loc_conf_t *conf);
 
 static void *ngx_http_voice_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_voice_create_loc_conf(ngx_conf_t *cf);
@@ -41,16 +92,19 @@ static char *ngx_http_voice_tts_format(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 static ngx_conf_enum_t  ngx_http_voice_dialects[] = {
-    { ngx_string("elevenlabs"), NGX_HTTP_VOICE_ELEVENLABS },
-    { ngx_string("openai"), NGX_HTTP_VOICE_OPENAI },
+    { ngx_string("elevenlabs"), NGX_HTTP_VOICE_REPLY_ELEVENLABS },
+    { ngx_string("openai"), NGX_HTTP_VOICE_REPLY_OPENAI },
     { ngx_null_string, 0 }
 };
 
 
-static ngx_conf_enum_t  ngx_http_voice_modes[] = {
-    { ngx_string("agent"), NGX_HTTP_VOICE_AGENT },
-    { ngx_string("echo"), NGX_HTTP_VOICE_ECHO },
-    { ngx_null_string, 0 }
+/* the first is the default */
+
+static ngx_http_voice_mode_entry_t  ngx_http_voice_modes[] = {
+    { &ngx_http_voice_agent_mode, offsetof(ngx_http_voice_loc_conf_t, agent),
+      ngx_http_voice_agent_check },
+    { &ngx_http_voice_echo_mode, NGX_CONF_UNSET_SIZE, NULL },
+    { NULL, 0, NULL }
 };
 
 
@@ -67,7 +121,7 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_set_complex_value_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, stream_url),
+      offsetof(ngx_http_voice_loc_conf_t, webhook.stream_url),
       NULL },
 
     { ngx_string("voice_stream_parameter"),
@@ -81,21 +135,21 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, auth_token),
+      offsetof(ngx_http_voice_loc_conf_t, signature.auth_token),
       NULL },
 
     { ngx_string("voice_public_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_set_complex_value_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, public_url),
+      offsetof(ngx_http_voice_loc_conf_t, signature.public_url),
       NULL },
 
     { ngx_string("voice_max_form_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, max_form_size),
+      offsetof(ngx_http_voice_loc_conf_t, webhook.max_form_size),
       NULL },
 
     { ngx_string("voice_media_stream"),
@@ -109,140 +163,140 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, max_message),
+      offsetof(ngx_http_voice_loc_conf_t, stream.max_message),
       NULL },
 
     { ngx_string("voice_max_pending"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, max_pending),
+      offsetof(ngx_http_voice_loc_conf_t, stream.max_pending),
       NULL },
 
     { ngx_string("voice_idle_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, idle_timeout),
+      offsetof(ngx_http_voice_loc_conf_t, stream.idle_timeout),
       NULL },
 
     { ngx_string("voice_stt"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, stt),
+      offsetof(ngx_http_voice_loc_conf_t, agent.stt.uri),
       NULL },
 
     { ngx_string("voice_llm"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, llm),
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.uri),
       NULL },
 
     { ngx_string("voice_tts"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, tts),
+      offsetof(ngx_http_voice_loc_conf_t, agent.tts.uri),
       NULL },
 
     { ngx_string("voice_stt_model"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, stt_model),
+      offsetof(ngx_http_voice_loc_conf_t, agent.stt.model),
       NULL },
 
     { ngx_string("voice_stt_language"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, stt_language),
+      offsetof(ngx_http_voice_loc_conf_t, agent.stt.language),
       NULL },
 
     { ngx_string("voice_llm_model"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, llm_model),
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.model),
       NULL },
 
     { ngx_string("voice_system_prompt"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, system_prompt),
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.system_prompt),
       NULL },
 
     { ngx_string("voice_llm_max_history"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, llm_max_history),
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.max_history),
       NULL },
 
     { ngx_string("voice_tts_dialect"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, tts_dialect),
+      offsetof(ngx_http_voice_loc_conf_t, agent.tts.dialect),
       &ngx_http_voice_dialects },
 
     { ngx_string("voice_tts_model"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, tts_model),
+      offsetof(ngx_http_voice_loc_conf_t, agent.tts.model),
       NULL },
 
     { ngx_string("voice_tts_voice"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, tts_voice),
+      offsetof(ngx_http_voice_loc_conf_t, agent.tts.voice),
       NULL },
 
     { ngx_string("voice_tts_format"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_voice_tts_format,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, tts_format),
+      offsetof(ngx_http_voice_loc_conf_t, agent.tts.format),
       NULL },
 
     { ngx_string("voice_greeting"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, greeting),
+      offsetof(ngx_http_voice_loc_conf_t, agent.greeting),
       NULL },
 
     { ngx_string("voice_vad_silence"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, vad_silence),
+      offsetof(ngx_http_voice_loc_conf_t, agent.vad_silence),
       NULL },
 
     { ngx_string("voice_vad_min_speech"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, vad_min_speech),
+      offsetof(ngx_http_voice_loc_conf_t, agent.vad_min_speech),
       NULL },
 
     { ngx_string("voice_barge_in"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, barge_in),
+      offsetof(ngx_http_voice_loc_conf_t, agent.barge_in),
       NULL },
 
     { ngx_string("voice_max_utterance"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_voice_loc_conf_t, max_utterance),
+      offsetof(ngx_http_voice_loc_conf_t, agent.max_utterance),
       NULL },
 
       ngx_null_command
@@ -252,33 +306,34 @@ static ngx_command_t  ngx_http_voice_commands[] = {
 static ngx_http_variable_t  ngx_http_voice_vars[] = {
 
     { ngx_string("voice_call_sid"), NULL, ngx_http_voice_variable_str,
-      offsetof(ngx_http_voice_call_t, call_sid), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      offsetof(ngx_http_voice_stream_t, call_sid), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
 
     { ngx_string("voice_stream_sid"), NULL, ngx_http_voice_variable_str,
-      offsetof(ngx_http_voice_call_t, stream_sid), NGX_HTTP_VAR_NOCACHEABLE,
+      offsetof(ngx_http_voice_stream_t, stream_sid), NGX_HTTP_VAR_NOCACHEABLE,
       0 },
 
     { ngx_string("voice_call_duration"), NULL,
       ngx_http_voice_variable_duration, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("voice_frames_in"), NULL, ngx_http_voice_variable_uint,
-      offsetof(ngx_http_voice_call_t, frames_in), NGX_HTTP_VAR_NOCACHEABLE,
+      offsetof(ngx_http_voice_stream_t, frames_in), NGX_HTTP_VAR_NOCACHEABLE,
       0 },
 
     { ngx_string("voice_frames_out"), NULL, ngx_http_voice_variable_uint,
-      offsetof(ngx_http_voice_call_t, frames_out), NGX_HTTP_VAR_NOCACHEABLE,
+      offsetof(ngx_http_voice_stream_t, frames_out), NGX_HTTP_VAR_NOCACHEABLE,
       0 },
 
     { ngx_string("voice_media_in"), NULL, ngx_http_voice_variable_uint,
-      offsetof(ngx_http_voice_call_t, media_in), NGX_HTTP_VAR_NOCACHEABLE,
+      offsetof(ngx_http_voice_stream_t, media_in), NGX_HTTP_VAR_NOCACHEABLE,
       0 },
 
     { ngx_string("voice_media_out"), NULL, ngx_http_voice_variable_uint,
-      offsetof(ngx_http_voice_call_t, media_out), NGX_HTTP_VAR_NOCACHEABLE,
+      offsetof(ngx_http_voice_stream_t, media_out), NGX_HTTP_VAR_NOCACHEABLE,
       0 },
 
     { ngx_string("voice_close_code"), NULL, ngx_http_voice_variable_uint,
-      offsetof(ngx_http_voice_call_t, close_code), NGX_HTTP_VAR_NOCACHEABLE,
+      offsetof(ngx_http_voice_stream_t, close_code), NGX_HTTP_VAR_NOCACHEABLE,
       0 },
 
       ngx_http_null_variable
@@ -316,64 +371,33 @@ ngx_module_t  ngx_http_voice_module = {
 };
 
 
-/*
- * What the module allocates outside request pools (per-call output queue,
- * yajl parsers) goes through these, so a worker can tell at exit whether
- * any of it outlived its call.
- */
-
-ngx_uint_t  ngx_http_voice_live_allocs;
-ngx_uint_t  ngx_http_voice_live_calls;
-
-
-void *
-ngx_http_voice_malloc(void *ctx, size_t size)
+static ngx_int_t
+ngx_http_voice_twiml_handler(ngx_http_request_t *r)
 {
-    void  *p;
+    ngx_http_voice_loc_conf_t  *vlcf;
 
-    p = malloc(size);
+    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voice_module);
 
-    if (p) {
-        ngx_http_voice_live_allocs++;
-    }
-
-    return p;
+    return ngx_http_voice_webhook_handler(r, &vlcf->webhook,
+                                          &vlcf->signature);
 }
 
 
-void *
-ngx_http_voice_realloc(void *ctx, void *ptr, size_t size)
+static ngx_int_t
+ngx_http_voice_media_stream_handler(ngx_http_request_t *r)
 {
-    void  *p;
+    ngx_http_voice_loc_conf_t  *vlcf;
 
-    p = realloc(ptr, size);
+    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voice_module);
 
-    if (p && ptr == NULL) {
-        ngx_http_voice_live_allocs++;
-    }
-
-    return p;
-}
-
-
-void
-ngx_http_voice_free(void *ctx, void *ptr)
-{
-    if (ptr) {
-        ngx_http_voice_live_allocs--;
-        free(ptr);
-    }
+    return ngx_http_voice_stream_handler(r, &vlcf->stream, &vlcf->signature);
 }
 
 
 static void
 ngx_http_voice_exit_process(ngx_cycle_t *cycle)
 {
-    if (ngx_http_voice_live_calls == 0 && ngx_http_voice_live_allocs != 0) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
-                      "voice: %ui allocations outlived their calls",
-                      ngx_http_voice_live_allocs);
-    }
+    ngx_http_voice_mem_check(cycle->log, ngx_http_voice_stream_live);
 }
 
 
@@ -404,27 +428,32 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
-     *     vlcf->auth_token = { 0, NULL };
+     *     vlcf->signature.auth_token = { 0, NULL };
+     *     vlcf->stream.mode = NULL;
+     *     vlcf->stream.mode_conf = NULL;
      *     vlcf->handler_location = NULL;
      *     vlcf->twiml = 0;
      */
 
-    vlcf->stream_url = NGX_CONF_UNSET_PTR;
-    vlcf->stream_params = NGX_CONF_UNSET_PTR;
-    vlcf->public_url = NGX_CONF_UNSET_PTR;
-    vlcf->max_form_size = NGX_CONF_UNSET_SIZE;
+    vlcf->signature.public_url = NGX_CONF_UNSET_PTR;
+
+    vlcf->webhook.stream_url = NGX_CONF_UNSET_PTR;
+    vlcf->webhook.params = NGX_CONF_UNSET_PTR;
+    vlcf->webhook.max_form_size = NGX_CONF_UNSET_SIZE;
+
+    vlcf->stream.max_message = NGX_CONF_UNSET_SIZE;
+    vlcf->stream.max_pending = NGX_CONF_UNSET_SIZE;
+    vlcf->stream.idle_timeout = NGX_CONF_UNSET_MSEC;
     vlcf->mode = NGX_CONF_UNSET_UINT;
-    vlcf->max_message = NGX_CONF_UNSET_SIZE;
-    vlcf->max_pending = NGX_CONF_UNSET_SIZE;
-    vlcf->idle_timeout = NGX_CONF_UNSET_MSEC;
-    vlcf->llm_max_history = NGX_CONF_UNSET_UINT;
-    vlcf->tts_dialect = NGX_CONF_UNSET_UINT;
-    vlcf->tts_format = NGX_CONF_UNSET_UINT;
-    vlcf->tts_rate = NGX_CONF_UNSET_UINT;
-    vlcf->vad_silence = NGX_CONF_UNSET_MSEC;
-    vlcf->vad_min_speech = NGX_CONF_UNSET_MSEC;
-    vlcf->barge_in = NGX_CONF_UNSET;
-    vlcf->max_utterance = NGX_CONF_UNSET_MSEC;
+
+    vlcf->agent.llm.max_history = NGX_CONF_UNSET_UINT;
+    vlcf->agent.tts.dialect = NGX_CONF_UNSET_UINT;
+    vlcf->agent.tts.format = NGX_CONF_UNSET_UINT;
+    vlcf->agent.tts.rate = NGX_CONF_UNSET_UINT;
+    vlcf->agent.vad_silence = NGX_CONF_UNSET_MSEC;
+    vlcf->agent.vad_min_speech = NGX_CONF_UNSET_MSEC;
+    vlcf->agent.barge_in = NGX_CONF_UNSET;
+    vlcf->agent.max_utterance = NGX_CONF_UNSET_MSEC;
 
     return vlcf;
 }
@@ -436,56 +465,67 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_voice_loc_conf_t  *prev = parent;
     ngx_http_voice_loc_conf_t  *conf = child;
 
-    ngx_http_voice_main_conf_t  *vmcf;
+    char                         *rv;
+    ngx_http_voice_main_conf_t   *vmcf;
+    ngx_http_voice_mode_entry_t  *me;
+    ngx_http_voice_agent_conf_t  *ag, *pag;
 
-    ngx_conf_merge_ptr_value(conf->stream_url, prev->stream_url, NULL);
-    ngx_conf_merge_ptr_value(conf->stream_params, prev->stream_params, NULL);
-    ngx_conf_merge_str_value(conf->auth_token, prev->auth_token, "");
-    ngx_conf_merge_ptr_value(conf->public_url, prev->public_url, NULL);
-    ngx_conf_merge_size_value(conf->max_form_size, prev->max_form_size,
-                              64 * 1024);
+    ngx_conf_merge_str_value(conf->signature.auth_token,
+                             prev->signature.auth_token, "");
+    ngx_conf_merge_ptr_value(conf->signature.public_url,
+                             prev->signature.public_url, NULL);
 
-    ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_VOICE_AGENT);
-    ngx_conf_merge_size_value(conf->max_message, prev->max_message,
-                              64 * 1024);
-    ngx_conf_merge_size_value(conf->max_pending, prev->max_pending,
-                              1024 * 1024);
-    ngx_conf_merge_msec_value(conf->idle_timeout, prev->idle_timeout, 30000);
+    ngx_conf_merge_ptr_value(conf->webhook.stream_url,
+                             prev->webhook.stream_url, NULL);
+    ngx_conf_merge_ptr_value(conf->webhook.params, prev->webhook.params,
+                             NULL);
+    ngx_conf_merge_size_value(conf->webhook.max_form_size,
+                              prev->webhook.max_form_size, 64 * 1024);
 
-    ngx_conf_merge_str_value(conf->stt, prev->stt, "");
-    ngx_conf_merge_str_value(conf->llm, prev->llm, "");
-    ngx_conf_merge_str_value(conf->tts, prev->tts, "");
-    ngx_conf_merge_str_value(conf->stt_model, prev->stt_model, "whisper-1");
-    ngx_conf_merge_str_value(conf->stt_language, prev->stt_language, "");
-    ngx_conf_merge_str_value(conf->llm_model, prev->llm_model,
-                             "gpt-4o-mini");
-    ngx_conf_merge_str_value(conf->system_prompt, prev->system_prompt,
+    ngx_conf_merge_uint_value(conf->mode, prev->mode, 0);
+    ngx_conf_merge_size_value(conf->stream.max_message,
+                              prev->stream.max_message, 64 * 1024);
+    ngx_conf_merge_size_value(conf->stream.max_pending,
+                              prev->stream.max_pending, 1024 * 1024);
+    ngx_conf_merge_msec_value(conf->stream.idle_timeout,
+                              prev->stream.idle_timeout, 30000);
+
+    ag = &conf->agent;
+    pag = &prev->agent;
+
+    ngx_conf_merge_str_value(ag->stt.uri, pag->stt.uri, "");
+    ngx_conf_merge_str_value(ag->stt.model, pag->stt.model, "whisper-1");
+    ngx_conf_merge_str_value(ag->stt.language, pag->stt.language, "");
+
+    ngx_conf_merge_str_value(ag->llm.uri, pag->llm.uri, "");
+    ngx_conf_merge_str_value(ag->llm.model, pag->llm.model, "gpt-4o-mini");
+    ngx_conf_merge_str_value(ag->llm.system_prompt, pag->llm.system_prompt,
                              "You are a helpful assistant on a phone call. "
                              "Answer in one or two short spoken sentences.");
-    ngx_conf_merge_uint_value(conf->llm_max_history, prev->llm_max_history,
-                              20);
-    ngx_conf_merge_uint_value(conf->tts_dialect, prev->tts_dialect,
-                              NGX_HTTP_VOICE_ELEVENLABS);
-    ngx_conf_merge_str_value(conf->tts_model, prev->tts_model, "");
-    ngx_conf_merge_str_value(conf->tts_voice, prev->tts_voice, "alloy");
-    ngx_conf_merge_uint_value(conf->tts_format, prev->tts_format,
-                              NGX_HTTP_VOICE_TTS_ULAW);
-    ngx_conf_merge_uint_value(conf->tts_rate, prev->tts_rate, 8000);
-    ngx_conf_merge_str_value(conf->greeting, prev->greeting, "");
-    ngx_conf_merge_msec_value(conf->vad_silence, prev->vad_silence, 500);
-    ngx_conf_merge_msec_value(conf->vad_min_speech, prev->vad_min_speech,
-                              200);
-    ngx_conf_merge_value(conf->barge_in, prev->barge_in, 1);
-    ngx_conf_merge_msec_value(conf->max_utterance, prev->max_utterance,
-                              30000);
+    ngx_conf_merge_uint_value(ag->llm.max_history, pag->llm.max_history, 20);
 
-    if (conf->max_message < 1024) {
+    ngx_conf_merge_str_value(ag->tts.uri, pag->tts.uri, "");
+    ngx_conf_merge_uint_value(ag->tts.dialect, pag->tts.dialect,
+                              NGX_HTTP_VOICE_REPLY_ELEVENLABS);
+    ngx_conf_merge_str_value(ag->tts.model, pag->tts.model, "");
+    ngx_conf_merge_str_value(ag->tts.voice, pag->tts.voice, "alloy");
+    ngx_conf_merge_uint_value(ag->tts.format, pag->tts.format,
+                              VOICE_TTS_AUDIO_ULAW);
+    ngx_conf_merge_uint_value(ag->tts.rate, pag->tts.rate, VOICE_G711_RATE);
+
+    ngx_conf_merge_str_value(ag->greeting, pag->greeting, "");
+    ngx_conf_merge_msec_value(ag->vad_silence, pag->vad_silence, 500);
+    ngx_conf_merge_msec_value(ag->vad_min_speech, pag->vad_min_speech, 200);
+    ngx_conf_merge_value(ag->barge_in, pag->barge_in, 1);
+    ngx_conf_merge_msec_value(ag->max_utterance, pag->max_utterance, 30000);
+
+    if (conf->stream.max_message < 1024) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_max_message\" must be at least 1k");
         return NGX_CONF_ERROR;
     }
 
-    if (conf->max_pending < 4096) {
+    if (conf->stream.max_pending < 4096) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_max_pending\" must be at least 4k");
         return NGX_CONF_ERROR;
@@ -493,48 +533,54 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     /* the history holds the caller's words of the turn too */
 
-    if (conf->llm_max_history < 1 || conf->llm_max_history > 1000) {
+    if (ag->llm.max_history < 1 || ag->llm.max_history > 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_llm_max_history\" must be 1 to 1000");
         return NGX_CONF_ERROR;
     }
 
-    /* the pre-roll holds 300 ms before the onset is confirmed */
+    /* the pre-roll holds what came before the onset was confirmed */
 
-    if (conf->vad_min_speech < 20 || conf->vad_min_speech > 300) {
+    if (ag->vad_min_speech < 20
+        || ag->vad_min_speech > NGX_HTTP_VOICE_AGENT_PREROLL_MS)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"voice_vad_min_speech\" must be 20ms to 300ms");
+                           "\"voice_vad_min_speech\" must be 20ms to %dms",
+                           NGX_HTTP_VOICE_AGENT_PREROLL_MS);
         return NGX_CONF_ERROR;
     }
 
-    if (conf->vad_silence < 100) {
+    if (ag->vad_silence < 100) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_vad_silence\" must be at least 100ms");
         return NGX_CONF_ERROR;
     }
 
+    me = &ngx_http_voice_modes[conf->mode];
+
+    conf->stream.mode = me->mode;
+    conf->stream.mode_conf = (me->conf == NGX_CONF_UNSET_SIZE)
+                             ? NULL : (char *) conf + me->conf;
+
     if (conf->handler_location == NULL) {
         return NGX_CONF_OK;
     }
 
-    if (conf->twiml && conf->stream_url == NULL) {
+    if (conf->twiml && conf->webhook.stream_url == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_twiml\" in location \"%V\" requires "
                            "\"voice_stream_url\"", conf->handler_location);
         return NGX_CONF_ERROR;
     }
 
-    if (!conf->twiml && conf->mode == NGX_HTTP_VOICE_AGENT
-        && (conf->stt.len == 0 || conf->llm.len == 0 || conf->tts.len == 0))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"voice_media_stream agent\" in location \"%V\" "
-                           "requires \"voice_stt\", \"voice_llm\" and "
-                           "\"voice_tts\"", conf->handler_location);
-        return NGX_CONF_ERROR;
+    if (!conf->twiml && me->check) {
+        rv = me->check(cf, conf);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
     }
 
-    if (conf->auth_token.len == 0) {
+    if (conf->signature.auth_token.len == 0) {
         vmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_voice_module);
 
         if (!vmcf->warned_no_token) {
@@ -544,6 +590,23 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                                "\"%V\": requests from Twilio are not "
                                "validated", conf->handler_location);
         }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_voice_agent_check(ngx_conf_t *cf, ngx_http_voice_loc_conf_t *conf)
+{
+    if (conf->agent.stt.uri.len == 0 || conf->agent.llm.uri.len == 0
+        || conf->agent.tts.uri.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_media_stream agent\" in location \"%V\" "
+                           "requires \"voice_stt\", \"voice_llm\" and "
+                           "\"voice_tts\"", conf->handler_location);
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
@@ -594,18 +657,18 @@ ngx_http_voice_stream_parameter(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_voice_loc_conf_t  *vlcf = conf;
 
     ngx_str_t                         *value;
-    ngx_http_voice_param_conf_t       *param;
+    ngx_http_voice_webhook_param_t    *param;
     ngx_http_compile_complex_value_t   ccv;
 
-    if (vlcf->stream_params == NGX_CONF_UNSET_PTR) {
-        vlcf->stream_params = ngx_array_create(cf->pool, 4,
-                                         sizeof(ngx_http_voice_param_conf_t));
-        if (vlcf->stream_params == NULL) {
+    if (vlcf->webhook.params == NGX_CONF_UNSET_PTR) {
+        vlcf->webhook.params = ngx_array_create(cf->pool, 4,
+                                      sizeof(ngx_http_voice_webhook_param_t));
+        if (vlcf->webhook.params == NULL) {
             return NGX_CONF_ERROR;
         }
     }
 
-    param = ngx_array_push(vlcf->stream_params);
+    param = ngx_array_push(vlcf->webhook.params);
     if (param == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -648,17 +711,18 @@ ngx_http_voice_media_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (cf->args->nelts == 1) {
-        vlcf->mode = NGX_HTTP_VOICE_AGENT;
+        vlcf->mode = 0;
         return NGX_CONF_OK;
     }
 
     value = cf->args->elts;
 
-    for (i = 0; ngx_http_voice_modes[i].name.len; i++) {
-        if (ngx_strcmp(value[1].data, ngx_http_voice_modes[i].name.data)
-            == 0)
+    for (i = 0; ngx_http_voice_modes[i].mode; i++) {
+        if (value[1].len == ngx_http_voice_modes[i].mode->name.len
+            && ngx_strcmp(value[1].data,
+                          ngx_http_voice_modes[i].mode->name.data) == 0)
         {
-            vlcf->mode = ngx_http_voice_modes[i].value;
+            vlcf->mode = i;
             return NGX_CONF_OK;
         }
     }
@@ -679,21 +743,21 @@ ngx_http_voice_tts_format(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_int_t   rate;
     ngx_str_t  *value;
 
-    if (vlcf->tts_format != NGX_CONF_UNSET_UINT) {
+    if (vlcf->agent.tts.format != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
     if (ngx_strcmp(value[1].data, "ulaw_8000") == 0) {
-        vlcf->tts_format = NGX_HTTP_VOICE_TTS_ULAW;
-        vlcf->tts_rate = 8000;
+        vlcf->agent.tts.format = VOICE_TTS_AUDIO_ULAW;
+        vlcf->agent.tts.rate = VOICE_G711_RATE;
         return NGX_CONF_OK;
     }
 
     if (ngx_strcmp(value[1].data, "wav") == 0) {
-        vlcf->tts_format = NGX_HTTP_VOICE_TTS_WAV;
-        vlcf->tts_rate = 0;
+        vlcf->agent.tts.format = VOICE_TTS_AUDIO_WAV;
+        vlcf->agent.tts.rate = 0;
         return NGX_CONF_OK;
     }
 
@@ -703,8 +767,8 @@ ngx_http_voice_tts_format(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (rate == 8000 || rate == 16000 || rate == 22050 || rate == 24000
             || rate == 44100)
         {
-            vlcf->tts_format = NGX_HTTP_VOICE_TTS_PCM;
-            vlcf->tts_rate = rate;
+            vlcf->agent.tts.format = VOICE_TTS_AUDIO_PCM;
+            vlcf->agent.tts.rate = rate;
             return NGX_CONF_OK;
         }
     }
@@ -743,7 +807,7 @@ ngx_http_voice_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     ngx_str_t              *s;
-    ngx_http_voice_call_t  *call;
+    ngx_http_voice_stream_t  *call;
 
     call = ngx_http_get_module_ctx(r->main, ngx_http_voice_module);
 
@@ -769,7 +833,7 @@ ngx_http_voice_variable_uint(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     u_char                 *p;
-    ngx_http_voice_call_t  *call;
+    ngx_http_voice_stream_t  *call;
 
     call = ngx_http_get_module_ctx(r->main, ngx_http_voice_module);
 
@@ -802,7 +866,7 @@ ngx_http_voice_variable_duration(ngx_http_request_t *r,
 {
     u_char                 *p;
     ngx_msec_int_t          ms;
-    ngx_http_voice_call_t  *call;
+    ngx_http_voice_stream_t  *call;
 
     call = ngx_http_get_module_ctx(r->main, ngx_http_voice_module);
 

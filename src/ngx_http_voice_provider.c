@@ -25,10 +25,12 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_voice_mem.h"
 #include "ngx_http_voice_module.h"
+#include "ngx_http_voice_provider.h"
 
 
-/* a provider request and its pool; the agent sees only "preq" */
+/* a provider request and its pool; callers see only "preq" */
 
 typedef struct {
     ngx_http_voice_preq_t        preq;
@@ -55,10 +57,12 @@ static void ngx_http_voice_provider_sweep(ngx_event_t *ev);
 static ngx_uint_t ngx_http_voice_provider_idle(ngx_http_request_t *sr,
     ngx_http_voice_provider_req_t *px);
 static void ngx_http_voice_provider_free(ngx_http_voice_provider_req_t *px);
+static void ngx_http_voice_provider_body_free(ngx_http_voice_preq_t *pr);
 static void ngx_http_voice_providers_cleanup(void *data);
-static ngx_int_t ngx_http_voice_header_filter(ngx_http_request_t *r);
-static ngx_int_t ngx_http_voice_body_filter(ngx_http_request_t *r,
-    ngx_chain_t *in);
+static ngx_int_t ngx_http_voice_provider_header_filter(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_voice_provider_body_filter(
+    ngx_http_request_t *r, ngx_chain_t *in);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -66,7 +70,7 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
 ngx_http_voice_preq_t *
-ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
+ngx_http_voice_provider_request(ngx_http_voice_stream_t *st, ngx_str_t *uri,
     const char *name, const char *content_type, u_char *body, size_t len)
 {
     ngx_int_t                       rc;
@@ -85,18 +89,18 @@ ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
     ngx_http_post_subrequest_t     *ps;
     ngx_http_voice_provider_req_t  *px;
 
-    r = call->request;
+    r = st->request;
 
     prs = ngx_http_voice_providers(r);
     if (prs == NULL) {
-        return NULL;
+        goto failed;
     }
 
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
 
     pool = ngx_create_pool(cscf->request_pool_size, r->connection->log);
     if (pool == NULL) {
-        return NULL;
+        goto failed;
     }
 
     px = ngx_pcalloc(pool, sizeof(ngx_http_voice_provider_req_t));
@@ -106,14 +110,13 @@ ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
     cl = ngx_alloc_chain_link(pool);
 
     if (px == NULL || ps == NULL || rb == NULL || b == NULL || cl == NULL) {
-        ngx_destroy_pool(pool);
-        return NULL;
+        goto failed_pool;
     }
 
     px->pool = pool;
     pr = &px->preq;
 
-    pr->call = call;
+    pr->stream = st;
     pr->name = name;
     pr->body = body;
     pr->started = ngx_current_msec;
@@ -132,8 +135,7 @@ ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
     vars = ngx_palloc(pool, cmcf->variables.nelts
                             * sizeof(ngx_http_variable_value_t));
     if (vars == NULL) {
-        ngx_destroy_pool(pool);
-        return NULL;
+        goto failed_pool;
     }
 
     ngx_memcpy(vars, r->variables,
@@ -146,14 +148,12 @@ ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
     if (ngx_list_init(&headers_in.headers, pool, 1, sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
-        ngx_destroy_pool(pool);
-        return NULL;
+        goto failed_pool;
     }
 
     h = ngx_list_push(&headers_in.headers);
     if (h == NULL) {
-        ngx_destroy_pool(pool);
-        return NULL;
+        goto failed_pool;
     }
 
     h->hash = 1;
@@ -183,14 +183,13 @@ ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
 
     if (rc != NGX_OK) {
         if (sr == NULL) {
-            ngx_destroy_pool(pool);
-
-        } else {
-            /* made but not posted: kept until the call ends */
-            ngx_queue_insert_tail(&prs->requests, &px->queue);
+            goto failed_pool;
         }
 
-        return NULL;
+        /* made but not posted: kept until the call ends, body and all */
+        ngx_queue_insert_tail(&prs->requests, &px->queue);
+
+        goto failed_log;
     }
 
     ngx_queue_insert_tail(&prs->requests, &px->queue);
@@ -224,6 +223,21 @@ ngx_http_voice_provider_request(ngx_http_voice_call_t *call, ngx_str_t *uri,
                    "voice: %s request to \"%V\"", name, uri);
 
     return pr;
+
+failed_pool:
+
+    ngx_destroy_pool(pool);
+
+failed:
+
+    ngx_http_voice_mem_free(NULL, body);
+
+failed_log:
+
+    ngx_log_error(NGX_LOG_ERR, st->connection->log, 0,
+                  "voice: cannot start the %s request to \"%V\"", name, uri);
+
+    return NULL;
 }
 
 
@@ -282,7 +296,7 @@ ngx_http_voice_provider_cancel(ngx_http_voice_preq_t *pr)
     u = pr->sr->upstream;
 
     if (u && u->cleanup && *u->cleanup) {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->call->connection->log, 0,
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
                        "voice: %s request cancelled", pr->name);
 
         /*
@@ -333,7 +347,7 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
                    "voice: %s request done rc:%i status:%ui ok:%ui",
                    pr->name, rc, pr->status, pr->ok);
 
-    if (!pr->cancelled && !pr->call->done && pr->on_done) {
+    if (!pr->cancelled && !pr->stream->done && pr->on_done) {
         pr->on_done(pr);
     }
 
@@ -353,12 +367,9 @@ ngx_http_voice_provider_finished(ngx_http_voice_preq_t *pr)
 {
     ngx_http_voice_providers_t  *prs;
 
-    if (pr->body_free) {
-        pr->body_free(pr);
-        pr->body_free = NULL;
-    }
+    ngx_http_voice_provider_body_free(pr);
 
-    prs = ngx_http_voice_providers(pr->call->request);
+    prs = ngx_http_voice_providers(pr->stream->request);
 
     if (prs && !prs->sweep.posted) {
         ngx_post_event(&prs->sweep, &ngx_posted_events);
@@ -434,19 +445,39 @@ ngx_http_voice_provider_free(ngx_http_voice_provider_req_t *px)
 
     pr = &px->preq;
 
-    /* a request the call ended under: the body is nginx's no more */
+    /* a request the call ended under: nginx no longer reads its body */
 
     pr->done = 1;
 
-    if (pr->body_free) {
-        pr->body_free(pr);
-        pr->body_free = NULL;
-    }
+    ngx_http_voice_provider_body_free(pr);
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->call->connection->log, 0,
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
                    "voice: %s request freed", pr->name);
 
     ngx_destroy_pool(px->pool);
+}
+
+
+static void
+ngx_http_voice_provider_body_free(ngx_http_voice_preq_t *pr)
+{
+    if (pr->body) {
+        ngx_http_voice_mem_free(NULL, pr->body);
+        pr->body = NULL;
+    }
+}
+
+
+/* a 2xx answer that still failed: the body ended before it was whole */
+
+const char *
+ngx_http_voice_provider_cut_short(ngx_http_voice_preq_t *pr)
+{
+    if (pr->header && pr->status >= 200 && pr->status < 300 && !pr->last) {
+        return " (response cut short)";
+    }
+
+    return "";
 }
 
 
@@ -477,7 +508,7 @@ ngx_http_voice_providers_cleanup(void *data)
 
 
 static ngx_int_t
-ngx_http_voice_header_filter(ngx_http_request_t *r)
+ngx_http_voice_provider_header_filter(ngx_http_request_t *r)
 {
     ngx_http_voice_preq_t  *pr;
 
@@ -502,7 +533,7 @@ ngx_http_voice_header_filter(ngx_http_request_t *r)
 
 
 static ngx_int_t
-ngx_http_voice_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+ngx_http_voice_provider_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     size_t                  size;
     ssize_t                 n;
@@ -527,7 +558,7 @@ ngx_http_voice_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         if (ngx_buf_in_memory(b)) {
             size = b->last - b->pos;
 
-            if (size && !pr->cancelled && !pr->call->done && pr->on_data) {
+            if (size && !pr->cancelled && !pr->stream->done && pr->on_data) {
                 pr->on_data(pr, b->pos, size);
             }
 
@@ -547,7 +578,7 @@ ngx_http_voice_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
                     break;
                 }
 
-                if (!pr->cancelled && !pr->call->done && pr->on_data) {
+                if (!pr->cancelled && !pr->stream->done && pr->on_data) {
                     pr->on_data(pr, buf, n);
                 }
 
@@ -570,10 +601,10 @@ ngx_int_t
 ngx_http_voice_provider_init(ngx_conf_t *cf)
 {
     ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_voice_header_filter;
+    ngx_http_top_header_filter = ngx_http_voice_provider_header_filter;
 
     ngx_http_next_body_filter = ngx_http_top_body_filter;
-    ngx_http_top_body_filter = ngx_http_voice_body_filter;
+    ngx_http_top_body_filter = ngx_http_voice_provider_body_filter;
 
     return NGX_OK;
 }

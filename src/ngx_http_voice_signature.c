@@ -12,36 +12,36 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_voice_module.h"
+#include "ngx_http_voice_header.h"
+#include "ngx_http_voice_signature.h"
 
 
-static ngx_int_t ngx_http_voice_request_url(ngx_http_request_t *r,
-    ngx_str_t *scheme, ngx_str_t *url);
+static ngx_int_t ngx_http_voice_signature_url(ngx_http_request_t *r,
+    ngx_http_voice_signature_conf_t *conf, ngx_str_t *scheme,
+    ngx_str_t *url);
 static ngx_uint_t ngx_http_voice_signature_matches(ngx_str_t *token,
     ngx_str_t *url, voice_param_t *params, size_t n, u_char *scratch,
     u_char *want);
 
 
 ngx_int_t
-ngx_http_voice_check_signature(ngx_http_request_t *r, ngx_str_t *scheme,
+ngx_http_voice_signature_check(ngx_http_request_t *r,
+    ngx_http_voice_signature_conf_t *conf, ngx_str_t *scheme,
     voice_param_t *params, size_t n)
 {
-    u_char                     *scratch;
-    size_t                      len;
-    ngx_str_t                   url, alt, header, *token;
-    ngx_table_elt_t            *h;
-    ngx_http_voice_loc_conf_t  *vlcf;
-    u_char                      want[VOICE_SIGNATURE_LEN + 4];
+    u_char           *scratch;
+    size_t            len;
+    ngx_str_t         url, alt, header, *token;
+    ngx_table_elt_t  *h;
+    u_char            want[VOICE_SIGNATURE_LEN + 4];
 
-    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voice_module);
-
-    token = &vlcf->auth_token;
+    token = &conf->auth_token;
 
     if (token->len == 0) {
         return NGX_OK;
     }
 
-    h = ngx_http_voice_find_header(r, "X-Twilio-Signature",
+    h = ngx_http_voice_header_find(r, "X-Twilio-Signature",
                                    sizeof("X-Twilio-Signature") - 1);
     if (h == NULL) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -63,7 +63,7 @@ ngx_http_voice_check_signature(ngx_http_request_t *r, ngx_str_t *scheme,
         goto invalid;
     }
 
-    if (ngx_http_voice_request_url(r, scheme, &url) != NGX_OK) {
+    if (ngx_http_voice_signature_url(r, conf, scheme, &url) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -148,17 +148,15 @@ ngx_http_voice_signature_matches(ngx_str_t *token, ngx_str_t *url,
  */
 
 static ngx_int_t
-ngx_http_voice_request_url(ngx_http_request_t *r, ngx_str_t *scheme,
+ngx_http_voice_signature_url(ngx_http_request_t *r,
+    ngx_http_voice_signature_conf_t *conf, ngx_str_t *scheme,
     ngx_str_t *url)
 {
-    u_char                     *p;
-    ngx_str_t                  *host;
-    ngx_http_voice_loc_conf_t  *vlcf;
+    u_char     *p;
+    ngx_str_t  *host;
 
-    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voice_module);
-
-    if (vlcf->public_url) {
-        return ngx_http_complex_value(r, vlcf->public_url, url);
+    if (conf->public_url) {
+        return ngx_http_complex_value(r, conf->public_url, url);
     }
 
     if (r->headers_in.host) {
@@ -184,34 +182,3 @@ ngx_http_voice_request_url(ngx_http_request_t *r, ngx_str_t *scheme,
     return NGX_OK;
 }
 
-
-ngx_table_elt_t *
-ngx_http_voice_find_header(ngx_http_request_t *r, const char *name,
-    size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
-}

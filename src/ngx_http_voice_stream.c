@@ -6,7 +6,7 @@
  * Twilio Media Streams: the WebSocket handshake, then the connection on
  * the worker's event loop.  Bytes in become frames (voice_ws.c), frames
  * become Twilio events (voice_twilio.c), and events go to the call's mode
- * (echo here, the agent in ngx_http_voice_agent.c).  Outbound messages are
+ * through its table (ngx_http_voice_stream.h).  Outbound messages are
  * queued in one buffer per call, bounded by voice_max_pending.
  */
 
@@ -15,80 +15,75 @@
 #include <ngx_http.h>
 #include <ngx_sha1.h>
 
+#include "ngx_http_voice_header.h"
+#include "ngx_http_voice_mem.h"
 #include "ngx_http_voice_module.h"
-#include "voice_g711.h"
+#include "ngx_http_voice_stream.h"
+#include "voice_utf8.h"
 
 
-#define NGX_HTTP_VOICE_WS_GUID  "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define NGX_HTTP_VOICE_STREAM_GUID  "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-#define NGX_HTTP_VOICE_UPGRADE_REQUIRED  426
+#define NGX_HTTP_VOICE_STREAM_UPGRADE  426
 
 /* the most μ-law bytes put into one outbound media message: 100 ms */
-#define NGX_HTTP_VOICE_MEDIA_CHUNK  800
+#define NGX_HTTP_VOICE_STREAM_CHUNK  800
 
 /* how long to wait for the peer's close frame after ours */
-#define NGX_HTTP_VOICE_CLOSE_TIMEOUT  5000
+#define NGX_HTTP_VOICE_STREAM_CLOSE_WAIT  5000
 
 
-static ngx_int_t ngx_http_voice_handshake_check(ngx_http_request_t *r,
-    ngx_str_t *key);
-static ngx_uint_t ngx_http_voice_header_has_token(ngx_table_elt_t *h,
-    const char *token, size_t len);
-static ngx_int_t ngx_http_voice_accept(ngx_http_request_t *r,
-    ngx_str_t *key);
-static void ngx_http_voice_call_cleanup(void *data);
+static ngx_int_t ngx_http_voice_stream_handshake(ngx_http_request_t *r,
+    ngx_http_voice_signature_conf_t *signature, ngx_str_t *key);
+static ngx_int_t ngx_http_voice_stream_accept(ngx_http_request_t *r,
+    ngx_http_voice_stream_conf_t *conf, ngx_str_t *key);
+static void ngx_http_voice_stream_cleanup(void *data);
 
-static void ngx_http_voice_read_handler(ngx_http_request_t *r);
+static void ngx_http_voice_stream_read_handler(ngx_http_request_t *r);
 
-static yajl_alloc_funcs  ngx_http_voice_yajl_alloc = {
-    ngx_http_voice_malloc,
-    ngx_http_voice_realloc,
-    ngx_http_voice_free,
-    NULL
-};
-
-static void ngx_http_voice_write_handler(ngx_http_request_t *r);
-static void ngx_http_voice_process(ngx_http_voice_call_t *call, u_char *p,
-    size_t len);
-static void ngx_http_voice_frame(ngx_http_voice_call_t *call, int rc,
+static void ngx_http_voice_stream_write_handler(ngx_http_request_t *r);
+static void ngx_http_voice_stream_process(ngx_http_voice_stream_t *st,
+    u_char *p, size_t len);
+static void ngx_http_voice_stream_frame(ngx_http_voice_stream_t *st, int rc,
     voice_ws_event_t *ev);
-static void ngx_http_voice_message(ngx_http_voice_call_t *call,
+static void ngx_http_voice_stream_message(ngx_http_voice_stream_t *st,
     u_char *data, size_t len);
-static ngx_uint_t ngx_http_voice_utf8_valid(u_char *p, size_t len);
-static void ngx_http_voice_media(ngx_http_voice_call_t *call,
+static void ngx_http_voice_stream_media(ngx_http_voice_stream_t *st,
     voice_twilio_msg_t *m);
-static void ngx_http_voice_start(ngx_http_voice_call_t *call,
+static void ngx_http_voice_stream_start(ngx_http_voice_stream_t *st,
     voice_twilio_msg_t *m);
 
-static void ngx_http_voice_echo(ngx_http_voice_call_t *call, u_char *ulaw,
-    size_t n);
-
-static u_char *ngx_http_voice_reserve(ngx_http_voice_call_t *call,
+static u_char *ngx_http_voice_stream_reserve(ngx_http_voice_stream_t *st,
     size_t len);
-static ngx_int_t ngx_http_voice_send_frame(ngx_http_voice_call_t *call,
-    int opcode, u_char *data, size_t len);
-static void ngx_http_voice_flush(ngx_http_voice_call_t *call);
-static void ngx_http_voice_idle_handler(ngx_event_t *ev);
-static void ngx_http_voice_send_timeout_handler(ngx_event_t *ev);
-static void ngx_http_voice_close_timeout_handler(ngx_event_t *ev);
-static void ngx_http_voice_flush_handler(ngx_event_t *ev);
-static void ngx_http_voice_finish(ngx_http_voice_call_t *call);
+static ngx_int_t ngx_http_voice_stream_send_frame(
+    ngx_http_voice_stream_t *st, int opcode, u_char *data, size_t len);
+static void ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st);
+static void ngx_http_voice_stream_idle_handler(ngx_event_t *ev);
+static void ngx_http_voice_stream_send_timeout(ngx_event_t *ev);
+static void ngx_http_voice_stream_close_timeout(ngx_event_t *ev);
+static void ngx_http_voice_stream_flush_handler(ngx_event_t *ev);
+static void ngx_http_voice_stream_finish(ngx_http_voice_stream_t *st);
+
+
+ngx_uint_t  ngx_http_voice_stream_live;
 
 
 ngx_int_t
-ngx_http_voice_media_stream_handler(ngx_http_request_t *r)
+ngx_http_voice_stream_handler(ngx_http_request_t *r,
+    ngx_http_voice_stream_conf_t *conf,
+    ngx_http_voice_signature_conf_t *signature)
 {
     ngx_int_t  rc;
     ngx_str_t  key;
 
     ngx_str_null(&key);
 
-    rc = ngx_http_voice_handshake_check(r, &key);
+    rc = ngx_http_voice_stream_handshake(r, signature, &key);
 
-    if (rc == NGX_HTTP_VOICE_UPGRADE_REQUIRED) {
+    if (rc == NGX_HTTP_VOICE_STREAM_UPGRADE) {
         /* nginx 1.22 has no status line or error page for 426 */
 
-        r->headers_out.status = NGX_HTTP_VOICE_UPGRADE_REQUIRED;
+        r->headers_out.status = NGX_HTTP_VOICE_STREAM_UPGRADE;
         ngx_str_set(&r->headers_out.status_line, "426 Upgrade Required");
         r->headers_out.content_length_n = 0;
         r->header_only = 1;
@@ -105,14 +100,15 @@ ngx_http_voice_media_stream_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    return ngx_http_voice_accept(r, &key);
+    return ngx_http_voice_stream_accept(r, conf, &key);
 }
 
 
 /* RFC 6455 4.2.1, then Twilio's signature over the stream URL */
 
 static ngx_int_t
-ngx_http_voice_handshake_check(ngx_http_request_t *r, ngx_str_t *key)
+ngx_http_voice_stream_handshake(ngx_http_request_t *r,
+    ngx_http_voice_signature_conf_t *signature, ngx_str_t *key)
 {
     u_char            raw[32];
     ngx_int_t         rc;
@@ -134,10 +130,10 @@ ngx_http_voice_handshake_check(ngx_http_request_t *r, ngx_str_t *key)
     /* nginx 1.22 does not keep these two in headers_in */
 
     if (!ngx_http_voice_header_has_token(
-             ngx_http_voice_find_header(r, "Upgrade", sizeof("Upgrade") - 1),
+             ngx_http_voice_header_find(r, "Upgrade", sizeof("Upgrade") - 1),
              "websocket", sizeof("websocket") - 1)
         || !ngx_http_voice_header_has_token(
-                ngx_http_voice_find_header(r, "Connection",
+                ngx_http_voice_header_find(r, "Connection",
                                            sizeof("Connection") - 1),
                 "upgrade", sizeof("upgrade") - 1))
     {
@@ -147,7 +143,7 @@ ngx_http_voice_handshake_check(ngx_http_request_t *r, ngx_str_t *key)
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    h = ngx_http_voice_find_header(r, "Sec-WebSocket-Version",
+    h = ngx_http_voice_header_find(r, "Sec-WebSocket-Version",
                                    sizeof("Sec-WebSocket-Version") - 1);
 
     if (h == NULL || h->value.len != 2
@@ -165,10 +161,10 @@ ngx_http_voice_handshake_check(ngx_http_request_t *r, ngx_str_t *key)
         ngx_str_set(&h->key, "Sec-WebSocket-Version");
         ngx_str_set(&h->value, "13");
 
-        return NGX_HTTP_VOICE_UPGRADE_REQUIRED;
+        return NGX_HTTP_VOICE_STREAM_UPGRADE;
     }
 
-    h = ngx_http_voice_find_header(r, "Sec-WebSocket-Key",
+    h = ngx_http_voice_header_find(r, "Sec-WebSocket-Key",
                                    sizeof("Sec-WebSocket-Key") - 1);
 
     decoded.data = raw;
@@ -194,7 +190,7 @@ ngx_http_voice_handshake_check(ngx_http_request_t *r, ngx_str_t *key)
         ngx_str_set(&scheme, "ws");
     }
 
-    rc = ngx_http_voice_check_signature(r, &scheme, NULL, 0);
+    rc = ngx_http_voice_signature_check(r, signature, &scheme, NULL, 0);
 
     if (rc == NGX_DECLINED) {
         return NGX_HTTP_FORBIDDEN;
@@ -208,46 +204,9 @@ ngx_http_voice_handshake_check(ngx_http_request_t *r, ngx_str_t *key)
 }
 
 
-/* a comma-separated header contains the token, case-insensitively */
-
-static ngx_uint_t
-ngx_http_voice_header_has_token(ngx_table_elt_t *h, const char *token,
-    size_t len)
-{
-    u_char  *p, *end, *start;
-
-    if (h == NULL) {
-        return 0;
-    }
-
-    p = h->value.data;
-    end = p + h->value.len;
-
-    while (p < end) {
-
-        while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) {
-            p++;
-        }
-
-        start = p;
-
-        while (p < end && *p != ',' && *p != ' ' && *p != '\t') {
-            p++;
-        }
-
-        if ((size_t) (p - start) == len
-            && ngx_strncasecmp(start, (u_char *) token, len) == 0)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 static ngx_int_t
-ngx_http_voice_accept(ngx_http_request_t *r, ngx_str_t *key)
+ngx_http_voice_stream_accept(ngx_http_request_t *r,
+    ngx_http_voice_stream_conf_t *conf, ngx_str_t *key)
 {
     u_char                     *accept;
     ngx_str_t                   digest;
@@ -255,71 +214,68 @@ ngx_http_voice_accept(ngx_http_request_t *r, ngx_str_t *key)
     ngx_table_elt_t            *h;
     ngx_connection_t           *c;
     ngx_pool_cleanup_t         *cln;
-    ngx_http_voice_call_t      *call;
+    ngx_http_voice_stream_t    *st;
     ngx_http_core_loc_conf_t   *clcf;
-    ngx_http_voice_loc_conf_t  *vlcf;
     u_char                      hash[20];
 
     c = r->connection;
-    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voice_module);
-
-    call = ngx_pcalloc(r->pool, sizeof(ngx_http_voice_call_t));
-    if (call == NULL) {
+    st = ngx_pcalloc(r->pool, sizeof(ngx_http_voice_stream_t));
+    if (st == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    call->request = r;
-    call->connection = c;
-    call->conf = vlcf;
-    call->start = ngx_current_msec;
+    st->request = r;
+    st->connection = c;
+    st->conf = conf;
+    st->start = ngx_current_msec;
 
-    call->msg = ngx_palloc(r->pool, vlcf->max_message);
-    if (call->msg == NULL) {
+    st->msg = ngx_palloc(r->pool, conf->max_message);
+    if (st->msg == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    voice_ws_parser_init(&call->ws, 1, call->msg, vlcf->max_message);
+    voice_ws_parser_init(&st->ws, 1, st->msg, conf->max_message);
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (voice_twilio_parser_init(&call->twilio, &ngx_http_voice_yajl_alloc)
+    if (voice_twilio_parser_init(&st->twilio, &ngx_http_voice_mem_yajl)
         != VOICE_TWILIO_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    cln->handler = ngx_http_voice_call_cleanup;
-    cln->data = call;
+    cln->handler = ngx_http_voice_stream_cleanup;
+    cln->data = st;
 
-    ngx_http_voice_live_calls++;
+    ngx_http_voice_stream_live++;
 
-    call->idle.handler = ngx_http_voice_idle_handler;
-    call->idle.data = call;
-    call->idle.log = c->log;
+    st->idle.handler = ngx_http_voice_stream_idle_handler;
+    st->idle.data = st;
+    st->idle.log = c->log;
 
-    call->send.handler = ngx_http_voice_send_timeout_handler;
-    call->send.data = call;
-    call->send.log = c->log;
+    st->send.handler = ngx_http_voice_stream_send_timeout;
+    st->send.data = st;
+    st->send.log = c->log;
 
-    call->closing.handler = ngx_http_voice_close_timeout_handler;
-    call->closing.data = call;
-    call->closing.log = c->log;
+    st->closing.handler = ngx_http_voice_stream_close_timeout;
+    st->closing.data = st;
+    st->closing.log = c->log;
 
-    call->flushing.handler = ngx_http_voice_flush_handler;
-    call->flushing.data = call;
-    call->flushing.log = c->log;
+    st->flushing.handler = ngx_http_voice_stream_flush_handler;
+    st->flushing.data = st;
+    st->flushing.log = c->log;
 
-    ngx_http_set_ctx(r, call, ngx_http_voice_module);
+    ngx_http_set_ctx(r, st, ngx_http_voice_module);
 
     /* Sec-WebSocket-Accept: base64(SHA-1(key + GUID)) */
 
     ngx_sha1_init(&sha1);
     ngx_sha1_update(&sha1, key->data, key->len);
-    ngx_sha1_update(&sha1, NGX_HTTP_VOICE_WS_GUID,
-                    sizeof(NGX_HTTP_VOICE_WS_GUID) - 1);
+    ngx_sha1_update(&sha1, NGX_HTTP_VOICE_STREAM_GUID,
+                    sizeof(NGX_HTTP_VOICE_STREAM_GUID) - 1);
     ngx_sha1_final(hash, &sha1);
 
     accept = ngx_pnalloc(r->pool, ngx_base64_encoded_length(20));
@@ -362,14 +318,14 @@ ngx_http_voice_accept(ngx_http_request_t *r, ngx_str_t *key)
         return NGX_ERROR;
     }
 
-    /* the call owns the request from here until ngx_http_voice_finish() */
+    /* the call owns the request until ngx_http_voice_stream_finish() */
 
     r->main->count++;
 
     c->log->action = "streaming media";
 
-    r->read_event_handler = ngx_http_voice_read_handler;
-    r->write_event_handler = ngx_http_voice_write_handler;
+    r->read_event_handler = ngx_http_voice_stream_read_handler;
+    r->write_event_handler = ngx_http_voice_stream_write_handler;
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -377,7 +333,7 @@ ngx_http_voice_accept(ngx_http_request_t *r, ngx_str_t *key)
         return NGX_ERROR;
     }
 
-    ngx_add_timer(&call->idle, vlcf->idle_timeout);
+    ngx_add_timer(&st->idle, conf->idle_timeout);
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "voice: media stream accepted");
@@ -385,20 +341,20 @@ ngx_http_voice_accept(ngx_http_request_t *r, ngx_str_t *key)
     /* frames pipelined right behind the handshake */
 
     if (r->header_in->pos < r->header_in->last) {
-        ngx_http_voice_process(call, r->header_in->pos,
+        ngx_http_voice_stream_process(st, r->header_in->pos,
                                r->header_in->last - r->header_in->pos);
         r->header_in->pos = r->header_in->last;
 
-        if (call->done) {
+        if (st->done) {
             return NGX_DONE;
         }
     }
 
     if (c->read->ready) {
-        ngx_http_voice_read_handler(r);
+        ngx_http_voice_stream_read_handler(r);
 
     } else if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
-        ngx_http_voice_finish(call);
+        ngx_http_voice_stream_finish(st);
     }
 
     return NGX_DONE;
@@ -406,53 +362,53 @@ ngx_http_voice_accept(ngx_http_request_t *r, ngx_str_t *key)
 
 
 static void
-ngx_http_voice_call_cleanup(void *data)
+ngx_http_voice_stream_cleanup(void *data)
 {
-    ngx_http_voice_call_t  *call = data;
+    ngx_http_voice_stream_t  *st = data;
 
-    if (call->idle.timer_set) {
-        ngx_del_timer(&call->idle);
+    if (st->idle.timer_set) {
+        ngx_del_timer(&st->idle);
     }
 
-    if (call->send.timer_set) {
-        ngx_del_timer(&call->send);
+    if (st->send.timer_set) {
+        ngx_del_timer(&st->send);
     }
 
-    if (call->closing.timer_set) {
-        ngx_del_timer(&call->closing);
+    if (st->closing.timer_set) {
+        ngx_del_timer(&st->closing);
     }
 
-    if (call->flushing.posted) {
-        ngx_delete_posted_event(&call->flushing);
+    if (st->flushing.posted) {
+        ngx_delete_posted_event(&st->flushing);
     }
 
-    if (call->mode_cleanup) {
-        call->mode_cleanup(call);
+    if (st->mode_ctx && st->conf->mode->cleanup) {
+        st->conf->mode->cleanup(st->mode_ctx);
     }
 
-    voice_twilio_parser_free(&call->twilio);
+    voice_twilio_parser_free(&st->twilio);
 
-    if (call->out) {
-        ngx_http_voice_free(NULL, call->out);
-        call->out = NULL;
+    if (st->out) {
+        ngx_http_voice_mem_free(NULL, st->out);
+        st->out = NULL;
     }
 
-    ngx_http_voice_live_calls--;
+    ngx_http_voice_stream_live--;
 }
 
 
 static void
-ngx_http_voice_read_handler(ngx_http_request_t *r)
+ngx_http_voice_stream_read_handler(ngx_http_request_t *r)
 {
-    ssize_t                 n;
-    ngx_connection_t       *c;
-    ngx_http_voice_call_t  *call;
-    u_char                  buf[4096];
+    ssize_t                   n;
+    ngx_connection_t         *c;
+    ngx_http_voice_stream_t  *st;
+    u_char                    buf[4096];
 
     c = r->connection;
-    call = ngx_http_get_module_ctx(r, ngx_http_voice_module);
+    st = ngx_http_get_module_ctx(r, ngx_http_voice_module);
 
-    if (call == NULL || call->done) {
+    if (st == NULL || st->done) {
         return;
     }
 
@@ -467,37 +423,38 @@ ngx_http_voice_read_handler(ngx_http_request_t *r)
         if (n == 0 || n == NGX_ERROR) {
             ngx_log_error(NGX_LOG_INFO, c->log, 0,
                           "voice: peer closed the media stream");
-            ngx_http_voice_finish(call);
+            ngx_http_voice_stream_finish(st);
             return;
         }
 
-        ngx_http_voice_process(call, buf, n);
+        ngx_http_voice_stream_process(st, buf, n);
 
-        if (call->done) {
+        if (st->done) {
             return;
         }
     }
 
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
-        ngx_http_voice_finish(call);
+        ngx_http_voice_stream_finish(st);
     }
 }
 
 
 static void
-ngx_http_voice_process(ngx_http_voice_call_t *call, u_char *p, size_t len)
+ngx_http_voice_stream_process(ngx_http_voice_stream_t *st, u_char *p,
+    size_t len)
 {
     int               rc;
     size_t            used;
     voice_ws_event_t  ev;
 
-    if (!call->close_sent) {
-        ngx_add_timer(&call->idle, call->conf->idle_timeout);
+    if (!st->close_sent) {
+        ngx_add_timer(&st->idle, st->conf->idle_timeout);
     }
 
-    while (len && !call->done) {
+    while (len && !st->done) {
 
-        rc = voice_ws_parse(&call->ws, p, len, &used, &ev);
+        rc = voice_ws_parse(&st->ws, p, len, &used, &ev);
 
         p += used;
         len -= used;
@@ -506,54 +463,56 @@ ngx_http_voice_process(ngx_http_voice_call_t *call, u_char *p, size_t len)
             break;
         }
 
-        ngx_http_voice_frame(call, rc, &ev);
+        ngx_http_voice_stream_frame(st, rc, &ev);
 
         if (rc == VOICE_WS_ERROR) {
             break;
         }
     }
 
-    ngx_http_voice_flush(call);
+    ngx_http_voice_stream_flush(st);
 }
 
 
 static void
-ngx_http_voice_frame(ngx_http_voice_call_t *call, int rc,
+ngx_http_voice_stream_frame(ngx_http_voice_stream_t *st, int rc,
     voice_ws_event_t *ev)
 {
     ngx_connection_t  *c;
     u_char             payload[2];
 
-    c = call->connection;
+    c = st->connection;
 
-    call->frames_in++;
+    st->frames_in++;
 
     switch (rc) {
 
     case VOICE_WS_MESSAGE:
 
-        if (call->close_sent) {
+        if (st->close_sent) {
             /* after our close frame, data is discarded */
             return;
         }
 
         if (ev->opcode == VOICE_WS_BINARY) {
-            ngx_http_voice_close(call, 1003, "binary frames not accepted");
+            ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_UNSUPPORTED,
+                                            "binary frames not accepted");
             return;
         }
 
-        if (!ngx_http_voice_utf8_valid((u_char *) ev->data, ev->len)) {
-            ngx_http_voice_close(call, 1007, "invalid UTF-8");
+        if (!voice_utf8_valid((uint8_t *) ev->data, ev->len)) {
+            ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_INVALID_DATA,
+                                            "invalid UTF-8");
             return;
         }
 
-        ngx_http_voice_message(call, (u_char *) ev->data, ev->len);
+        ngx_http_voice_stream_message(st, (u_char *) ev->data, ev->len);
         return;
 
     case VOICE_WS_PING:
 
-        if (!call->close_sent) {
-            (void) ngx_http_voice_send_frame(call, VOICE_WS_OP_PONG,
+        if (!st->close_sent) {
+            (void) ngx_http_voice_stream_send_frame(st, VOICE_WS_OP_PONG,
                                              (u_char *) ev->data, ev->len);
         }
 
@@ -567,35 +526,36 @@ ngx_http_voice_frame(ngx_http_voice_call_t *call, int rc,
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
                        "voice: close frame %d", ev->close_code);
 
-        call->close_received = 1;
+        st->close_received = 1;
 
         if (ev->len > 2
-            && !ngx_http_voice_utf8_valid((u_char *) ev->data + 2,
+            && !voice_utf8_valid((uint8_t *) ev->data + 2,
                                           ev->len - 2))
         {
-            ngx_http_voice_close(call, 1007, "invalid UTF-8 in close reason");
+            ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_INVALID_DATA,
+                                            "invalid UTF-8 in close reason");
             return;
         }
 
-        if (!call->close_sent) {
+        if (!st->close_sent) {
 
             /* echo the code; the connection closes once it is sent */
 
-            call->close_sent = 1;
+            st->close_sent = 1;
 
-            if (ev->close_code == 1005) {
-                (void) ngx_http_voice_send_frame(call, VOICE_WS_OP_CLOSE,
+            if (ev->close_code == VOICE_WS_CLOSE_NO_STATUS) {
+                (void) ngx_http_voice_stream_send_frame(st, VOICE_WS_OP_CLOSE,
                                                  NULL, 0);
 
             } else {
                 payload[0] = (u_char) (ev->close_code >> 8);
                 payload[1] = (u_char) (ev->close_code & 0xff);
-                (void) ngx_http_voice_send_frame(call, VOICE_WS_OP_CLOSE,
+                (void) ngx_http_voice_stream_send_frame(st, VOICE_WS_OP_CLOSE,
                                                  payload, 2);
             }
         }
 
-        ngx_http_voice_flush(call);
+        ngx_http_voice_stream_flush(st);
 
         return;
 
@@ -605,114 +565,94 @@ ngx_http_voice_frame(ngx_http_voice_call_t *call, int rc,
                       "voice: WebSocket protocol error, closing with %d",
                       ev->close_code);
 
-        call->ws_failed = 1;
-        ngx_http_voice_close(call, ev->close_code,
-                             ev->close_code == 1009 ? "message too big"
-                                                    : "protocol error");
+        st->ws_failed = 1;
+        ngx_http_voice_stream_close(st, ev->close_code,
+                                    ev->close_code == VOICE_WS_CLOSE_TOO_BIG
+                                    ? "message too big" : "protocol error");
         return;
     }
 }
 
 
-/* UTF-8 as RFC 3629 defines it: no overlongs, surrogates or > U+10FFFF */
-
-static ngx_uint_t
-ngx_http_voice_utf8_valid(u_char *p, size_t len)
-{
-    u_char    *end;
-    uint32_t   u;
-
-    end = p + len;
-
-    while (p < end) {
-
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-
-        u = ngx_utf8_decode(&p, end - p);
-
-        if (u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff)) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
 
 static void
-ngx_http_voice_message(ngx_http_voice_call_t *call, u_char *data,
+ngx_http_voice_stream_message(ngx_http_voice_stream_t *st, u_char *data,
     size_t len)
 {
     voice_twilio_msg_t  *m;
 
-    m = &call->tmsg;
+    m = &st->tmsg;
 
-    if (voice_twilio_parse(&call->twilio, data, len, m) != VOICE_TWILIO_OK) {
-        ngx_log_error(NGX_LOG_INFO, call->connection->log, 0,
+    if (voice_twilio_parse(&st->twilio, data, len, m) != VOICE_TWILIO_OK) {
+        ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
                       "voice: invalid Twilio message: %s",
-                      call->twilio.error);
-        ngx_http_voice_close(call, 1007, "invalid JSON");
+                      st->twilio.error);
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_INVALID_DATA,
+                                        "invalid JSON");
         return;
     }
 
     switch (m->event) {
 
     case VOICE_TWILIO_CONNECTED:
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, call->connection->log, 0,
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
                        "voice: connected");
         return;
 
     case VOICE_TWILIO_START:
-        ngx_http_voice_start(call, m);
+        ngx_http_voice_stream_start(st, m);
         return;
 
     case VOICE_TWILIO_MEDIA:
-        ngx_http_voice_media(call, m);
+        ngx_http_voice_stream_media(st, m);
         return;
 
     case VOICE_TWILIO_DTMF:
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, call->connection->log, 0,
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
                        "voice: dtmf \"%s\"", m->digit);
 
-        if (call->on_dtmf) {
-            call->on_dtmf(call, (u_char *) m->digit);
+        if (st->mode_ctx && st->conf->mode->dtmf) {
+            st->conf->mode->dtmf(st->mode_ctx, (u_char *) m->digit);
         }
 
         return;
 
     case VOICE_TWILIO_MARK:
-        call->marks_in++;
+        st->marks_in++;
 
-        if (call->on_mark) {
-            call->on_mark(call, (u_char *) m->mark_name);
+        if (st->mode_ctx && st->conf->mode->mark) {
+            st->conf->mode->mark(st->mode_ctx, (u_char *) m->mark_name);
         }
 
         return;
 
     case VOICE_TWILIO_STOP:
-        ngx_log_error(NGX_LOG_INFO, call->connection->log, 0,
-                      "voice: call \"%V\" stopped", &call->call_sid);
-        ngx_http_voice_close(call, 1000, "");
+        ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
+                      "voice: call \"%V\" stopped", &st->call_sid);
+
+        if (st->mode_ctx && st->conf->mode->stop) {
+            st->conf->mode->stop(st->mode_ctx);
+        }
+
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_NORMAL, "");
         return;
 
     default:
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, call->connection->log, 0,
-                       "voice: ignored event \"%s\"", call->twilio.event_name);
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
+                       "voice: ignored event \"%s\"", st->twilio.event_name);
         return;
     }
 }
 
 
 static void
-ngx_http_voice_start(ngx_http_voice_call_t *call, voice_twilio_msg_t *m)
+ngx_http_voice_stream_start(ngx_http_voice_stream_t *st,
+    voice_twilio_msg_t *m)
 {
     size_t  len;
 
-    if (call->started) {
-        ngx_log_error(NGX_LOG_INFO, call->connection->log, 0,
+    if (st->started) {
+        ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
                       "voice: second \"start\" event ignored");
         return;
     }
@@ -720,59 +660,63 @@ ngx_http_voice_start(ngx_http_voice_call_t *call, voice_twilio_msg_t *m)
     if (ngx_strcmp(m->encoding, "audio/x-mulaw") != 0
         || m->sample_rate != 8000 || m->channels != 1)
     {
-        ngx_log_error(NGX_LOG_INFO, call->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
                       "voice: unsupported media format \"%s\" %ui Hz "
                       "%ui channels, only audio/x-mulaw 8000 Hz mono",
                       m->encoding, (ngx_uint_t) m->sample_rate,
                       (ngx_uint_t) m->channels);
-        ngx_http_voice_close(call, 1003, "unsupported media format");
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_UNSUPPORTED,
+                                        "unsupported media format");
         return;
     }
 
     len = ngx_strlen(m->stream_sid);
-    call->stream_sid.data = ngx_pnalloc(call->request->pool, len);
-    if (call->stream_sid.data == NULL) {
-        ngx_http_voice_close(call, 1011, "out of memory");
+    st->stream_sid.data = ngx_pnalloc(st->request->pool, len);
+    if (st->stream_sid.data == NULL) {
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_INTERNAL_ERROR,
+                                        "out of memory");
         return;
     }
 
-    ngx_memcpy(call->stream_sid.data, m->stream_sid, len);
-    call->stream_sid.len = len;
+    ngx_memcpy(st->stream_sid.data, m->stream_sid, len);
+    st->stream_sid.len = len;
 
     len = ngx_strlen(m->call_sid);
-    call->call_sid.data = ngx_pnalloc(call->request->pool, len);
-    if (call->call_sid.data == NULL) {
-        ngx_http_voice_close(call, 1011, "out of memory");
+    st->call_sid.data = ngx_pnalloc(st->request->pool, len);
+    if (st->call_sid.data == NULL) {
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_INTERNAL_ERROR,
+                                        "out of memory");
         return;
     }
 
-    ngx_memcpy(call->call_sid.data, m->call_sid, len);
-    call->call_sid.len = len;
+    ngx_memcpy(st->call_sid.data, m->call_sid, len);
+    st->call_sid.len = len;
 
-    call->started = 1;
+    st->started = 1;
 
-    ngx_log_error(NGX_LOG_INFO, call->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
                   "voice: call \"%V\" stream \"%V\" started",
-                  &call->call_sid, &call->stream_sid);
+                  &st->call_sid, &st->stream_sid);
 
-    if (call->conf->mode == NGX_HTTP_VOICE_ECHO) {
-        call->on_audio = ngx_http_voice_echo;
+    st->mode_ctx = st->conf->mode->start(st, st->conf->mode_conf);
 
-    } else {
-        ngx_http_voice_agent_start(call);
+    if (st->mode_ctx == NULL && !st->done) {
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_INTERNAL_ERROR,
+                                    "call mode failed to start");
     }
 }
 
 
 static void
-ngx_http_voice_media(ngx_http_voice_call_t *call, voice_twilio_msg_t *m)
+ngx_http_voice_stream_media(ngx_http_voice_stream_t *st,
+    voice_twilio_msg_t *m)
 {
     ngx_str_t  b64, ulaw;
-    u_char     buf[NGX_HTTP_VOICE_MAX_PAYLOAD];
+    u_char     buf[VOICE_TWILIO_MEDIA_MAX];
 
-    call->media_in++;
+    st->media_in++;
 
-    if (!call->started) {
+    if (!st->started) {
         return;
     }
 
@@ -784,90 +728,60 @@ ngx_http_voice_media(ngx_http_voice_call_t *call, voice_twilio_msg_t *m)
     b64.len = m->payload_len;
 
     if (ngx_base64_decoded_length(b64.len) > sizeof(buf)) {
-        ngx_http_voice_close(call, 1009, "media payload too large");
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_TOO_BIG,
+                                        "media payload too large");
         return;
     }
 
     ulaw.data = buf;
 
     if (ngx_decode_base64(&ulaw, &b64) != NGX_OK) {
-        ngx_log_error(NGX_LOG_INFO, call->connection->log, 0,
+        ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
                       "voice: media payload is not base64");
-        ngx_http_voice_close(call, 1007, "invalid media payload");
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_INVALID_DATA,
+                                        "invalid media payload");
         return;
     }
 
-    if (call->on_audio) {
-        call->on_audio(call, ulaw.data, ulaw.len);
-    }
-}
-
-
-/*
- * Echo mode: the caller's audio goes back through decode and encode, with
- * a mark after each second of it.
- */
-
-static void
-ngx_http_voice_echo(ngx_http_voice_call_t *call, u_char *ulaw, size_t n)
-{
-    size_t   i;
-    u_char   name[32], *p;
-    u_char   out[NGX_HTTP_VOICE_MAX_PAYLOAD];
-
-    for (i = 0; i < n; i++) {
-        out[i] = voice_ulaw_encode(voice_ulaw_decode(ulaw[i]));
-    }
-
-    if (ngx_http_voice_send_media(call, out, n) != NGX_OK) {
-        return;
-    }
-
-    call->echo_samples += n;
-
-    if (call->echo_samples >= 8000) {
-        call->echo_samples -= 8000;
-        call->echo_seconds++;
-
-        p = ngx_sprintf(name, "echo-%ui", call->echo_seconds);
-        (void) ngx_http_voice_send_mark(call, name, p - name);
+    if (st->mode_ctx && st->conf->mode->audio) {
+        st->conf->mode->audio(st->mode_ctx, ulaw.data, ulaw.len);
     }
 }
 
 
 ngx_int_t
-ngx_http_voice_send_media(ngx_http_voice_call_t *call, u_char *ulaw,
+ngx_http_voice_stream_send_media(ngx_http_voice_stream_t *st, u_char *ulaw,
     size_t n)
 {
     size_t     len, chunk;
     u_char    *p;
     ngx_str_t  src, b64;
-    u_char     enc[ngx_base64_encoded_length(NGX_HTTP_VOICE_MEDIA_CHUNK)];
+    u_char     enc[ngx_base64_encoded_length(NGX_HTTP_VOICE_STREAM_CHUNK)];
 
     while (n) {
-        chunk = ngx_min(n, NGX_HTTP_VOICE_MEDIA_CHUNK);
+        chunk = ngx_min(n, NGX_HTTP_VOICE_STREAM_CHUNK);
 
         src.data = ulaw;
         src.len = chunk;
         b64.data = enc;
         ngx_encode_base64(&b64, &src);
 
-        len = voice_twilio_media_size((char *) call->stream_sid.data,
-                                      call->stream_sid.len, b64.data,
+        len = voice_twilio_media_size((char *) st->stream_sid.data,
+                                      st->stream_sid.len, b64.data,
                                       b64.len);
 
-        p = ngx_http_voice_reserve(call, len + VOICE_WS_MAX_HEADER);
+        p = ngx_http_voice_stream_reserve(st, len + VOICE_WS_MAX_HEADER);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
         p += voice_ws_frame_header(p, VOICE_WS_OP_TEXT, 1, len, NULL);
-        p += voice_twilio_media(p, len, (char *) call->stream_sid.data,
-                                call->stream_sid.len, b64.data, b64.len);
+        p += voice_twilio_media(p, len, (char *) st->stream_sid.data,
+                                st->stream_sid.len, b64.data, b64.len);
 
-        call->out_len = p - call->out;
-        call->frames_out++;
-        call->media_out++;
+        st->out_len = p - st->out;
+        st->frames_out++;
+        st->media_out++;
 
         ulaw += chunk;
         n -= chunk;
@@ -878,52 +792,52 @@ ngx_http_voice_send_media(ngx_http_voice_call_t *call, u_char *ulaw,
 
 
 ngx_int_t
-ngx_http_voice_send_mark(ngx_http_voice_call_t *call, u_char *name,
+ngx_http_voice_stream_send_mark(ngx_http_voice_stream_t *st, u_char *name,
     size_t len)
 {
     size_t   size;
     u_char  *p;
 
-    size = voice_twilio_mark_size((char *) call->stream_sid.data,
-                                  call->stream_sid.len, name, len);
+    size = voice_twilio_mark_size((char *) st->stream_sid.data,
+                                  st->stream_sid.len, name, len);
 
-    p = ngx_http_voice_reserve(call, size + VOICE_WS_MAX_HEADER);
+    p = ngx_http_voice_stream_reserve(st, size + VOICE_WS_MAX_HEADER);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     p += voice_ws_frame_header(p, VOICE_WS_OP_TEXT, 1, size, NULL);
-    p += voice_twilio_mark(p, size, (char *) call->stream_sid.data,
-                           call->stream_sid.len, name, len);
+    p += voice_twilio_mark(p, size, (char *) st->stream_sid.data,
+                           st->stream_sid.len, name, len);
 
-    call->out_len = p - call->out;
-    call->frames_out++;
-    call->marks_out++;
+    st->out_len = p - st->out;
+    st->frames_out++;
+    st->marks_out++;
 
     return NGX_OK;
 }
 
 
 ngx_int_t
-ngx_http_voice_send_clear(ngx_http_voice_call_t *call)
+ngx_http_voice_stream_send_clear(ngx_http_voice_stream_t *st)
 {
     size_t   size;
     u_char  *p;
 
-    size = voice_twilio_clear_size((char *) call->stream_sid.data,
-                                   call->stream_sid.len);
+    size = voice_twilio_clear_size((char *) st->stream_sid.data,
+                                   st->stream_sid.len);
 
-    p = ngx_http_voice_reserve(call, size + VOICE_WS_MAX_HEADER);
+    p = ngx_http_voice_stream_reserve(st, size + VOICE_WS_MAX_HEADER);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     p += voice_ws_frame_header(p, VOICE_WS_OP_TEXT, 1, size, NULL);
-    p += voice_twilio_clear(p, size, (char *) call->stream_sid.data,
-                            call->stream_sid.len);
+    p += voice_twilio_clear(p, size, (char *) st->stream_sid.data,
+                            st->stream_sid.len);
 
-    call->out_len = p - call->out;
-    call->frames_out++;
+    st->out_len = p - st->out;
+    st->frames_out++;
 
     return NGX_OK;
 }
@@ -936,20 +850,20 @@ ngx_http_voice_send_clear(ngx_http_voice_call_t *call)
  */
 
 static u_char *
-ngx_http_voice_reserve(ngx_http_voice_call_t *call, size_t len)
+ngx_http_voice_stream_reserve(ngx_http_voice_stream_t *st, size_t len)
 {
     size_t   size, need;
     u_char  *out;
 
-    if (call->done || (call->close_sent && !call->closing_frame)) {
+    if (st->done || (st->close_sent && !st->closing_frame)) {
         return NULL;
     }
 
-    if (call->out_pos) {
-        ngx_memmove(call->out, call->out + call->out_pos,
-                    call->out_len - call->out_pos);
-        call->out_len -= call->out_pos;
-        call->out_pos = 0;
+    if (st->out_pos) {
+        ngx_memmove(st->out, st->out + st->out_pos,
+                    st->out_len - st->out_pos);
+        st->out_len -= st->out_pos;
+        st->out_pos = 0;
     }
 
     /*
@@ -957,62 +871,62 @@ ngx_http_voice_reserve(ngx_http_voice_call_t *call, size_t len)
      * responses, timers) go out once the current event is done.
      */
 
-    if (call->out_len == 0 && !call->flushing.posted) {
-        ngx_post_event(&call->flushing, &ngx_posted_events);
+    if (st->out_len == 0 && !st->flushing.posted) {
+        ngx_post_event(&st->flushing, &ngx_posted_events);
     }
 
-    need = call->out_len + len;
+    need = st->out_len + len;
 
-    if (need <= call->out_size) {
-        return call->out + call->out_len;
+    if (need <= st->out_size) {
+        return st->out + st->out_len;
     }
 
-    if (need > call->conf->max_pending + VOICE_WS_MAX_HEADER + 128) {
-        ngx_log_error(NGX_LOG_INFO, call->connection->log, 0,
+    if (need > st->conf->max_pending + VOICE_WS_MAX_HEADER + 128) {
+        ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
                       "voice: peer is not reading, %uz bytes pending "
                       "(voice_max_pending %uz), closing",
-                      call->out_len, call->conf->max_pending);
-        ngx_http_voice_finish(call);
+                      st->out_len, st->conf->max_pending);
+        ngx_http_voice_stream_finish(st);
         return NULL;
     }
 
-    size = call->out_size ? call->out_size : 4096;
+    size = st->out_size ? st->out_size : 4096;
 
     while (size < need) {
         size *= 2;
     }
 
-    out = ngx_http_voice_malloc(NULL, size);
+    out = ngx_http_voice_mem_alloc(NULL, size);
     if (out == NULL) {
-        ngx_http_voice_finish(call);
+        ngx_http_voice_stream_finish(st);
         return NULL;
     }
 
-    if (call->out) {
-        ngx_memcpy(out, call->out, call->out_len);
-        ngx_http_voice_free(NULL, call->out);
+    if (st->out) {
+        ngx_memcpy(out, st->out, st->out_len);
+        ngx_http_voice_mem_free(NULL, st->out);
     }
 
-    call->out = out;
-    call->out_size = size;
+    st->out = out;
+    st->out_size = size;
 
-    return call->out + call->out_len;
+    return st->out + st->out_len;
 }
 
 
 static ngx_int_t
-ngx_http_voice_send_frame(ngx_http_voice_call_t *call, int opcode,
+ngx_http_voice_stream_send_frame(ngx_http_voice_stream_t *st, int opcode,
     u_char *data, size_t len)
 {
     u_char  *p;
 
     if (opcode == VOICE_WS_OP_CLOSE) {
-        call->closing_frame = 1;
+        st->closing_frame = 1;
     }
 
-    p = ngx_http_voice_reserve(call, len + VOICE_WS_MAX_HEADER);
+    p = ngx_http_voice_stream_reserve(st, len + VOICE_WS_MAX_HEADER);
 
-    call->closing_frame = 0;
+    st->closing_frame = 0;
 
     if (p == NULL) {
         return NGX_ERROR;
@@ -1024,8 +938,8 @@ ngx_http_voice_send_frame(ngx_http_voice_call_t *call, int opcode,
         p = ngx_cpymem(p, data, len);
     }
 
-    call->out_len = p - call->out;
-    call->frames_out++;
+    st->out_len = p - st->out;
+    st->frames_out++;
 
     return NGX_OK;
 }
@@ -1037,13 +951,13 @@ ngx_http_voice_send_frame(ngx_http_voice_call_t *call, int opcode,
  */
 
 void
-ngx_http_voice_close(ngx_http_voice_call_t *call, ngx_uint_t code,
+ngx_http_voice_stream_close(ngx_http_voice_stream_t *st, ngx_uint_t code,
     const char *reason)
 {
     size_t  len;
     u_char  payload[125];
 
-    if (call->close_sent || call->done) {
+    if (st->close_sent || st->done) {
         return;
     }
 
@@ -1053,56 +967,56 @@ ngx_http_voice_close(ngx_http_voice_call_t *call, ngx_uint_t code,
     payload[1] = (u_char) (code & 0xff);
     ngx_memcpy(payload + 2, reason, len);
 
-    call->close_code = code;
+    st->close_code = code;
 
-    (void) ngx_http_voice_send_frame(call, VOICE_WS_OP_CLOSE, payload,
+    (void) ngx_http_voice_stream_send_frame(st, VOICE_WS_OP_CLOSE, payload,
                                      len + 2);
-    call->close_sent = 1;
+    st->close_sent = 1;
 
-    if (call->idle.timer_set) {
-        ngx_del_timer(&call->idle);
+    if (st->idle.timer_set) {
+        ngx_del_timer(&st->idle);
     }
 
-    ngx_add_timer(&call->closing, NGX_HTTP_VOICE_CLOSE_TIMEOUT);
+    ngx_add_timer(&st->closing, NGX_HTTP_VOICE_STREAM_CLOSE_WAIT);
 
-    ngx_http_voice_flush(call);
+    ngx_http_voice_stream_flush(st);
 }
 
 
 static void
-ngx_http_voice_write_handler(ngx_http_request_t *r)
+ngx_http_voice_stream_write_handler(ngx_http_request_t *r)
 {
-    ngx_http_voice_call_t  *call;
+    ngx_http_voice_stream_t  *st;
 
-    call = ngx_http_get_module_ctx(r, ngx_http_voice_module);
+    st = ngx_http_get_module_ctx(r, ngx_http_voice_module);
 
-    if (call == NULL || call->done) {
+    if (st == NULL || st->done) {
         return;
     }
 
-    ngx_http_voice_flush(call);
+    ngx_http_voice_stream_flush(st);
 }
 
 
 static void
-ngx_http_voice_flush(ngx_http_voice_call_t *call)
+ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st)
 {
     ssize_t              n;
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
-    if (call->done) {
+    if (st->done) {
         return;
     }
 
-    r = call->request;
-    c = call->connection;
+    r = st->request;
+    c = st->connection;
 
     /* the rest of the 101 response, if the socket was full */
 
     if (r->out) {
         if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
-            ngx_http_voice_finish(call);
+            ngx_http_voice_stream_finish(st);
             return;
         }
 
@@ -1111,10 +1025,10 @@ ngx_http_voice_flush(ngx_http_voice_call_t *call)
         }
     }
 
-    while (call->out_pos < call->out_len) {
+    while (st->out_pos < st->out_len) {
 
-        n = c->send(c, call->out + call->out_pos,
-                    call->out_len - call->out_pos);
+        n = c->send(c, st->out + st->out_pos,
+                    st->out_len - st->out_pos);
 
         if (n == NGX_AGAIN) {
             goto again;
@@ -1122,106 +1036,106 @@ ngx_http_voice_flush(ngx_http_voice_call_t *call)
 
         if (n == NGX_ERROR) {
             c->error = 1;
-            ngx_http_voice_finish(call);
+            ngx_http_voice_stream_finish(st);
             return;
         }
 
-        call->out_pos += n;
-        call->bytes_out += n;
+        st->out_pos += n;
+        st->bytes_out += n;
     }
 
-    call->out_pos = 0;
-    call->out_len = 0;
+    st->out_pos = 0;
+    st->out_len = 0;
 
-    if (call->send.timer_set) {
-        ngx_del_timer(&call->send);
+    if (st->send.timer_set) {
+        ngx_del_timer(&st->send);
     }
 
-    if (call->close_sent && call->close_received) {
-        ngx_http_voice_finish(call);
+    if (st->close_sent && st->close_received) {
+        ngx_http_voice_stream_finish(st);
     }
 
     return;
 
 again:
 
-    if (!call->send.timer_set) {
-        ngx_add_timer(&call->send,
+    if (!st->send.timer_set) {
+        ngx_add_timer(&st->send,
                       ((ngx_http_core_loc_conf_t *)
                        ngx_http_get_module_loc_conf(r, ngx_http_core_module))
                       ->send_timeout);
     }
 
     if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
-        ngx_http_voice_finish(call);
+        ngx_http_voice_stream_finish(st);
     }
 }
 
 
 static void
-ngx_http_voice_flush_handler(ngx_event_t *ev)
+ngx_http_voice_stream_flush_handler(ngx_event_t *ev)
 {
-    ngx_http_voice_call_t  *call = ev->data;
+    ngx_http_voice_stream_t  *st = ev->data;
 
-    ngx_http_voice_flush(call);
-    ngx_http_run_posted_requests(call->connection);
+    ngx_http_voice_stream_flush(st);
+    ngx_http_run_posted_requests(st->connection);
 }
 
 
 static void
-ngx_http_voice_idle_handler(ngx_event_t *ev)
+ngx_http_voice_stream_idle_handler(ngx_event_t *ev)
 {
-    ngx_http_voice_call_t  *call = ev->data;
+    ngx_http_voice_stream_t  *st = ev->data;
 
-    ngx_log_error(NGX_LOG_INFO, call->connection->log, 0,
+    ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
                   "voice: no data from the peer in %M ms, closing",
-                  call->conf->idle_timeout);
+                  st->conf->idle_timeout);
 
-    ngx_http_voice_close(call, 1001, "idle timeout");
-    ngx_http_run_posted_requests(call->connection);
+    ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_GOING_AWAY, "idle timeout");
+    ngx_http_run_posted_requests(st->connection);
 }
 
 
 static void
-ngx_http_voice_send_timeout_handler(ngx_event_t *ev)
+ngx_http_voice_stream_send_timeout(ngx_event_t *ev)
 {
-    ngx_http_voice_call_t  *call = ev->data;
+    ngx_http_voice_stream_t  *st = ev->data;
 
-    ngx_log_error(NGX_LOG_INFO, call->connection->log, NGX_ETIMEDOUT,
+    ngx_log_error(NGX_LOG_INFO, st->connection->log, NGX_ETIMEDOUT,
                   "voice: peer timed out reading the media stream");
 
-    call->connection->timedout = 1;
-    ngx_http_voice_finish(call);
-    ngx_http_run_posted_requests(call->connection);
+    st->connection->timedout = 1;
+    ngx_http_voice_stream_finish(st);
+    ngx_http_run_posted_requests(st->connection);
 }
 
 
 static void
-ngx_http_voice_close_timeout_handler(ngx_event_t *ev)
+ngx_http_voice_stream_close_timeout(ngx_event_t *ev)
 {
-    ngx_http_voice_call_t  *call = ev->data;
+    ngx_http_voice_stream_t  *st = ev->data;
 
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, call->connection->log, 0,
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
                    "voice: no close frame from the peer");
 
-    ngx_http_voice_finish(call);
-    ngx_http_run_posted_requests(call->connection);
+    ngx_http_voice_stream_finish(st);
+    ngx_http_run_posted_requests(st->connection);
 }
 
 
 /* ends the call: the request and everything it started are terminated */
 
 static void
-ngx_http_voice_finish(ngx_http_voice_call_t *call)
+ngx_http_voice_stream_finish(ngx_http_voice_stream_t *st)
 {
-    if (call->done) {
+    if (st->done) {
         return;
     }
 
-    call->done = 1;
+    st->done = 1;
 
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, call->connection->log, 0,
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
                    "voice: call finished");
 
-    ngx_http_finalize_request(call->request, NGX_HTTP_CLOSE);
+    ngx_http_finalize_request(st->request, NGX_HTTP_CLOSE);
 }

@@ -4,7 +4,8 @@
 
 /*
  * Twilio's voice webhook: validates the request and answers TwiML that
- * connects the call to our Media Streams location.
+ * connects the call to our Media Streams location.  The TwiML itself is
+ * built by voice_twiml.c.
  */
 
 #include <ngx_config.h>
@@ -12,30 +13,48 @@
 #include <ngx_http.h>
 
 #include "ngx_http_voice_module.h"
+#include "ngx_http_voice_webhook.h"
+#include "voice_twiml.h"
 
 
-static void ngx_http_voice_twiml_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_voice_read_form(ngx_http_request_t *r,
-    ngx_str_t *body);
-static ngx_int_t ngx_http_voice_twiml_respond(ngx_http_request_t *r,
-    voice_param_t *params, size_t n);
-static size_t ngx_http_voice_xml_escape(u_char *dst, u_char *src,
-    size_t len);
+/* the request's configuration, for the body handler */
+
+typedef struct {
+    ngx_http_voice_webhook_conf_t    *conf;
+    ngx_http_voice_signature_conf_t  *signature;
+} ngx_http_voice_webhook_ctx_t;
 
 
-static ngx_str_t  ngx_http_voice_http = ngx_string("http");
-static ngx_str_t  ngx_http_voice_https = ngx_string("https");
+static void ngx_http_voice_webhook_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_voice_webhook_read_form(ngx_http_request_t *r,
+    ngx_http_voice_webhook_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_http_voice_webhook_respond(ngx_http_request_t *r,
+    ngx_http_voice_webhook_ctx_t *ctx, voice_param_t *params, size_t n);
+
+
+static ngx_str_t  ngx_http_voice_webhook_http = ngx_string("http");
+static ngx_str_t  ngx_http_voice_webhook_https = ngx_string("https");
 
 
 ngx_int_t
-ngx_http_voice_twiml_handler(ngx_http_request_t *r)
+ngx_http_voice_webhook_handler(ngx_http_request_t *r,
+    ngx_http_voice_webhook_conf_t *conf,
+    ngx_http_voice_signature_conf_t *signature)
 {
-    ngx_int_t                   rc;
-    ngx_http_voice_loc_conf_t  *vlcf;
+    ngx_int_t                      rc;
+    ngx_http_voice_webhook_ctx_t  *ctx;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))) {
         return NGX_HTTP_NOT_ALLOWED;
     }
+
+    ctx = ngx_palloc(r->pool, sizeof(ngx_http_voice_webhook_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->conf = conf;
+    ctx->signature = signature;
 
     if (r->method != NGX_HTTP_POST) {
         rc = ngx_http_discard_request_body(r);
@@ -43,19 +62,19 @@ ngx_http_voice_twiml_handler(ngx_http_request_t *r)
             return rc;
         }
 
-        return ngx_http_voice_twiml_respond(r, NULL, 0);
+        return ngx_http_voice_webhook_respond(r, ctx, NULL, 0);
     }
 
-    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voice_module);
-
-    if (r->headers_in.content_length_n > (off_t) vlcf->max_form_size) {
+    if (r->headers_in.content_length_n > (off_t) conf->max_form_size) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voice: webhook body of %O bytes is larger than "
                       "voice_max_form_size", r->headers_in.content_length_n);
         return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
 
-    rc = ngx_http_read_client_request_body(r, ngx_http_voice_twiml_body);
+    ngx_http_set_ctx(r, ctx, ngx_http_voice_module);
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_voice_webhook_body);
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
     }
@@ -65,14 +84,17 @@ ngx_http_voice_twiml_handler(ngx_http_request_t *r)
 
 
 static void
-ngx_http_voice_twiml_body(ngx_http_request_t *r)
+ngx_http_voice_webhook_body(ngx_http_request_t *r)
 {
-    long            n;
-    ngx_int_t       rc;
-    ngx_str_t       body;
-    voice_param_t  *params;
+    long                           n;
+    ngx_int_t                      rc;
+    ngx_str_t                      body;
+    voice_param_t                 *params;
+    ngx_http_voice_webhook_ctx_t  *ctx;
 
-    rc = ngx_http_voice_read_form(r, &body);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_voice_module);
+
+    rc = ngx_http_voice_webhook_read_form(r, ctx, &body);
     if (rc != NGX_OK) {
         ngx_http_finalize_request(r, rc);
         return;
@@ -94,23 +116,23 @@ ngx_http_voice_twiml_body(ngx_http_request_t *r)
         return;
     }
 
-    ngx_http_finalize_request(r, ngx_http_voice_twiml_respond(r, params, n));
+    ngx_http_finalize_request(r,
+                              ngx_http_voice_webhook_respond(r, ctx, params,
+                                                             n));
 }
 
 
 /* the whole form body in one piece of memory, within voice_max_form_size */
 
 static ngx_int_t
-ngx_http_voice_read_form(ngx_http_request_t *r, ngx_str_t *body)
+ngx_http_voice_webhook_read_form(ngx_http_request_t *r,
+    ngx_http_voice_webhook_ctx_t *ctx, ngx_str_t *body)
 {
-    u_char                     *p;
-    size_t                      len, size;
-    ssize_t                     n;
-    ngx_buf_t                  *b;
-    ngx_chain_t                *cl;
-    ngx_http_voice_loc_conf_t  *vlcf;
-
-    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voice_module);
+    u_char       *p;
+    size_t        len, size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
 
     ngx_str_null(body);
 
@@ -136,7 +158,7 @@ ngx_http_voice_read_form(ngx_http_request_t *r, ngx_str_t *body)
                           : (size_t) (b->last - b->pos);
     }
 
-    if (len > vlcf->max_form_size) {
+    if (len > ctx->conf->max_form_size) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voice: webhook body of %uz bytes is larger than "
                       "voice_max_form_size", len);
@@ -177,27 +199,27 @@ ngx_http_voice_read_form(ngx_http_request_t *r, ngx_str_t *body)
 
 
 static ngx_int_t
-ngx_http_voice_twiml_respond(ngx_http_request_t *r, voice_param_t *params,
-    size_t n)
+ngx_http_voice_webhook_respond(ngx_http_request_t *r,
+    ngx_http_voice_webhook_ctx_t *ctx, voice_param_t *params, size_t n)
 {
-    size_t                        len;
-    ngx_int_t                     rc;
-    ngx_str_t                     url, *values, *scheme;
-    ngx_buf_t                    *b;
-    ngx_uint_t                    i;
-    ngx_chain_t                   out;
-    ngx_http_voice_loc_conf_t    *vlcf;
-    ngx_http_voice_param_conf_t  *pc;
-
-    vlcf = ngx_http_get_module_loc_conf(r, ngx_http_voice_module);
+    size_t                           len;
+    ngx_int_t                        rc;
+    ngx_str_t                        url, value, *scheme;
+    ngx_buf_t                       *b;
+    ngx_uint_t                       i, nparams;
+    ngx_chain_t                      out;
+    voice_twiml_param_t             *tp;
+    ngx_http_voice_webhook_param_t  *pc;
 
 #if (NGX_HTTP_SSL)
-    scheme = r->connection->ssl ? &ngx_http_voice_https : &ngx_http_voice_http;
+    scheme = r->connection->ssl ? &ngx_http_voice_webhook_https
+                                : &ngx_http_voice_webhook_http;
 #else
-    scheme = &ngx_http_voice_http;
+    scheme = &ngx_http_voice_webhook_http;
 #endif
 
-    rc = ngx_http_voice_check_signature(r, scheme, params, n);
+    rc = ngx_http_voice_signature_check(r, ctx->signature, scheme, params,
+                                        n);
 
     if (rc == NGX_DECLINED) {
         return NGX_HTTP_FORBIDDEN;
@@ -207,70 +229,41 @@ ngx_http_voice_twiml_respond(ngx_http_request_t *r, voice_param_t *params,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_complex_value(r, vlcf->stream_url, &url) != NGX_OK) {
+    if (ngx_http_complex_value(r, ctx->conf->stream_url, &url) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    len = sizeof("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
-                 "<Connect><Stream url=\"\">") - 1
-          + ngx_http_voice_xml_escape(NULL, url.data, url.len)
-          + sizeof("</Stream></Connect></Response>\n") - 1;
+    nparams = ctx->conf->params ? ctx->conf->params->nelts : 0;
+    tp = NULL;
 
-    values = NULL;
-    pc = NULL;
+    if (nparams) {
+        pc = ctx->conf->params->elts;
 
-    if (vlcf->stream_params) {
-        pc = vlcf->stream_params->elts;
-
-        values = ngx_palloc(r->pool,
-                            vlcf->stream_params->nelts * sizeof(ngx_str_t));
-        if (values == NULL) {
+        tp = ngx_palloc(r->pool, nparams * sizeof(voice_twiml_param_t));
+        if (tp == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        for (i = 0; i < vlcf->stream_params->nelts; i++) {
-            if (ngx_http_complex_value(r, &pc[i].value, &values[i])
-                != NGX_OK)
-            {
+        for (i = 0; i < nparams; i++) {
+            if (ngx_http_complex_value(r, &pc[i].value, &value) != NGX_OK) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            len += sizeof("<Parameter name=\"\" value=\"\"/>") - 1
-                   + ngx_http_voice_xml_escape(NULL, pc[i].name.data,
-                                               pc[i].name.len)
-                   + ngx_http_voice_xml_escape(NULL, values[i].data,
-                                               values[i].len);
+            tp[i].name = pc[i].name.data;
+            tp[i].name_len = pc[i].name.len;
+            tp[i].value = value.data;
+            tp[i].value_len = value.len;
         }
     }
+
+    len = voice_twiml_stream(NULL, url.data, url.len, tp, nparams);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last = ngx_cpymem(b->last,
-                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-                         "<Response><Connect><Stream url=\"",
-                         sizeof("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-                                "<Response><Connect><Stream url=\"") - 1);
-    b->last += ngx_http_voice_xml_escape(b->last, url.data, url.len);
-    *b->last++ = '"';
-    *b->last++ = '>';
-
-    for (i = 0; pc && i < vlcf->stream_params->nelts; i++) {
-        b->last = ngx_cpymem(b->last, "<Parameter name=\"",
-                             sizeof("<Parameter name=\"") - 1);
-        b->last += ngx_http_voice_xml_escape(b->last, pc[i].name.data,
-                                             pc[i].name.len);
-        b->last = ngx_cpymem(b->last, "\" value=\"",
-                             sizeof("\" value=\"") - 1);
-        b->last += ngx_http_voice_xml_escape(b->last, values[i].data,
-                                             values[i].len);
-        b->last = ngx_cpymem(b->last, "\"/>", sizeof("\"/>") - 1);
-    }
-
-    b->last = ngx_cpymem(b->last, "</Stream></Connect></Response>\n",
-                         sizeof("</Stream></Connect></Response>\n") - 1);
+    b->last += voice_twiml_stream(b->last, url.data, url.len, tp, nparams);
 
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
@@ -290,54 +283,4 @@ ngx_http_voice_twiml_respond(ngx_http_request_t *r, voice_param_t *params,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
-}
-
-
-/*
- * Escapes text for a double-quoted XML attribute.  Control characters that
- * XML 1.0 does not allow are dropped.  With dst NULL, returns the length.
- */
-
-static size_t
-ngx_http_voice_xml_escape(u_char *dst, u_char *src, size_t len)
-{
-    u_char      *p, *end;
-    size_t       n;
-    const char  *e;
-
-    n = 0;
-    end = src + len;
-
-    for (p = src; p < end; p++) {
-
-        switch (*p) {
-        case '&':  e = "&amp;";  break;
-        case '<':  e = "&lt;";   break;
-        case '>':  e = "&gt;";   break;
-        case '"':  e = "&quot;"; break;
-        case '\'': e = "&apos;"; break;
-        case '\t': e = "&#9;";   break;
-        case '\n': e = "&#10;";  break;
-        case '\r': e = "&#13;";  break;
-        default:
-            if (*p < 0x20) {
-                continue;
-            }
-
-            if (dst) {
-                dst[n] = *p;
-            }
-
-            n++;
-            continue;
-        }
-
-        if (dst) {
-            ngx_memcpy(dst + n, e, ngx_strlen(e));
-        }
-
-        n += ngx_strlen(e);
-    }
-
-    return n;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 
-# The offline demo providers (tools/voice-providers.c) on their own: real
+# The offline demo providers (tools/providers/) on their own: real
 # recognition of synthesized speech, the FAQ streamed as OpenAI SSE,
 # speech in every output format, bad requests answered, and two requests
 # served at once.

@@ -1,0 +1,39 @@
+/*
+ * Copyright (C) ngx_http_voice_module authors
+ */
+
+/* voice_media_stream agent: the caller talks with a model */
+
+#ifndef NGX_HTTP_VOICE_AGENT_H
+#define NGX_HTTP_VOICE_AGENT_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_voice_llm.h"
+#include "ngx_http_voice_reply.h"
+#include "ngx_http_voice_stream.h"
+#include "ngx_http_voice_stt.h"
+
+
+typedef struct {
+    ngx_http_voice_stt_conf_t    stt;
+    ngx_http_voice_llm_conf_t    llm;
+    ngx_http_voice_reply_conf_t  tts;
+
+    ngx_str_t                    greeting;       /* voice_greeting */
+    ngx_msec_t                   vad_silence;    /* voice_vad_silence */
+    ngx_msec_t                   vad_min_speech; /* voice_vad_min_speech */
+    ngx_flag_t                   barge_in;       /* voice_barge_in */
+    ngx_msec_t                   max_utterance;  /* voice_max_utterance */
+} ngx_http_voice_agent_conf_t;
+
+
+/* what comes before the onset is confirmed, kept for the utterance */
+#define NGX_HTTP_VOICE_AGENT_PREROLL_MS  300
+
+
+extern const ngx_http_voice_mode_t  ngx_http_voice_agent_mode;
+
+#endif /* NGX_HTTP_VOICE_AGENT_H */
