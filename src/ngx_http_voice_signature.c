@@ -20,14 +20,14 @@ static ngx_int_t ngx_http_voice_signature_url(ngx_http_request_t *r,
     ngx_http_voice_signature_conf_t *conf, ngx_str_t *scheme,
     ngx_str_t *url);
 static ngx_uint_t ngx_http_voice_signature_matches(ngx_str_t *token,
-    ngx_str_t *url, voice_param_t *params, size_t n, u_char *scratch,
+    ngx_str_t *url, voice_form_param_t *params, size_t n, u_char *scratch,
     u_char *want);
 
 
 ngx_int_t
 ngx_http_voice_signature_check(ngx_http_request_t *r,
     ngx_http_voice_signature_conf_t *conf, ngx_str_t *scheme,
-    voice_param_t *params, size_t n)
+    voice_form_param_t *params, size_t n)
 {
     u_char           *scratch;
     size_t            len;
@@ -76,9 +76,9 @@ ngx_http_voice_signature_check(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    alt.len = voice_url_toggle_port(url.data, url.len, alt.data);
+    alt.len = voice_signature_toggle_port(url.data, url.len, alt.data);
 
-    voice_params_sort(params, n);
+    voice_form_sort(params, n);
 
     if (ngx_http_voice_signature_matches(token, &url, params, n, scratch,
                                          want)
@@ -105,7 +105,7 @@ invalid:
 
 static ngx_uint_t
 ngx_http_voice_signature_matches(ngx_str_t *token, ngx_str_t *url,
-    voice_param_t *params, size_t n, u_char *scratch, u_char *want)
+    voice_form_param_t *params, size_t n, u_char *scratch, u_char *want)
 {
     size_t   i;
     u_char   digest[VOICE_SIGNATURE_LEN];

@@ -28,6 +28,6 @@ typedef struct {
  */
 ngx_int_t ngx_http_voice_signature_check(ngx_http_request_t *r,
     ngx_http_voice_signature_conf_t *conf, ngx_str_t *scheme,
-    voice_param_t *params, size_t n);
+    voice_form_param_t *params, size_t n);
 
 #endif /* NGX_HTTP_VOICE_SIGNATURE_H */

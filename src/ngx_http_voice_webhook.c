@@ -29,7 +29,7 @@ static void ngx_http_voice_webhook_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_voice_webhook_read_form(ngx_http_request_t *r,
     ngx_http_voice_webhook_ctx_t *ctx, ngx_str_t *body);
 static ngx_int_t ngx_http_voice_webhook_respond(ngx_http_request_t *r,
-    ngx_http_voice_webhook_ctx_t *ctx, voice_param_t *params, size_t n);
+    ngx_http_voice_webhook_ctx_t *ctx, voice_form_param_t *params, size_t n);
 
 
 static ngx_str_t  ngx_http_voice_webhook_http = ngx_string("http");
@@ -89,7 +89,7 @@ ngx_http_voice_webhook_body(ngx_http_request_t *r)
     long                           n;
     ngx_int_t                      rc;
     ngx_str_t                      body;
-    voice_param_t                 *params;
+    voice_form_param_t            *params;
     ngx_http_voice_webhook_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_voice_module);
@@ -101,7 +101,7 @@ ngx_http_voice_webhook_body(ngx_http_request_t *r)
     }
 
     params = ngx_palloc(r->pool, voice_form_count(body.data, body.len)
-                                 * sizeof(voice_param_t));
+                                 * sizeof(voice_form_param_t));
     if (params == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
@@ -200,7 +200,7 @@ ngx_http_voice_webhook_read_form(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_voice_webhook_respond(ngx_http_request_t *r,
-    ngx_http_voice_webhook_ctx_t *ctx, voice_param_t *params, size_t n)
+    ngx_http_voice_webhook_ctx_t *ctx, voice_form_param_t *params, size_t n)
 {
     size_t                           len;
     ngx_int_t                        rc;

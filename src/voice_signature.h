@@ -3,8 +3,7 @@
  */
 
 /*
- * Twilio request signatures: form bodies decoded into parameters and
- * X-Twilio-Signature computed as Twilio does,
+ * Twilio request signatures: X-Twilio-Signature computed as Twilio does,
  * base64(HMAC-SHA1(auth token, URL + name1 + value1 + name2 + value2 ...))
  * with the POST parameters sorted by name.
  */
@@ -15,39 +14,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "voice_form.h"
+
 
 #define VOICE_SIGNATURE_LEN  20     /* raw HMAC-SHA1 */
 
-
-typedef struct {
-    uint8_t  *name;
-    size_t    name_len;
-    uint8_t  *value;
-    size_t    value_len;
-} voice_param_t;
-
-
-/* the most parameters voice_form_parse() can return for this body */
-size_t voice_form_count(const uint8_t *body, size_t len);
-
-/*
- * Splits an application/x-www-form-urlencoded body into parameters,
- * decoding "+" and "%XX" in place.  Returns the number of parameters, or
- * -1 on a malformed escape.  Empty pairs ("a=1&&b=2") are skipped; a name
- * without "=" has an empty value.
- */
-long voice_form_parse(uint8_t *body, size_t len, voice_param_t *params,
-    size_t max);
-
-/* sorts by name, then by value (bytewise), as Twilio's libraries do */
-void voice_params_sort(voice_param_t *params, size_t n);
 
 /*
  * Bytes voice_signature() needs in its scratch buffer for this URL and
  * these parameters.
  */
-size_t voice_signature_scratch(size_t url_len, const voice_param_t *params,
-    size_t n);
+size_t voice_signature_scratch(size_t url_len,
+    const voice_form_param_t *params, size_t n);
 
 /*
  * Computes the raw signature of a request.  The parameters must be sorted.
@@ -55,7 +33,7 @@ size_t voice_signature_scratch(size_t url_len, const voice_param_t *params,
  * as Twilio's Python library does.  Returns 0, or -1 if OpenSSL failed.
  */
 int voice_signature(const uint8_t *token, size_t token_len,
-    const uint8_t *url, size_t url_len, const voice_param_t *params,
+    const uint8_t *url, size_t url_len, const voice_form_param_t *params,
     size_t n, int dedupe, uint8_t *scratch,
     uint8_t digest[VOICE_SIGNATURE_LEN]);
 
@@ -68,7 +46,7 @@ int voice_signature_equal(const uint8_t *a, const uint8_t *b);
  * Twilio may sign either form.  Writes into out (url_len + 4 bytes) and
  * returns the new length, or 0 if the URL has another port or no scheme.
  */
-size_t voice_url_toggle_port(const uint8_t *url, size_t url_len,
+size_t voice_signature_toggle_port(const uint8_t *url, size_t url_len,
     uint8_t *out);
 
 #endif /* VOICE_SIGNATURE_H */

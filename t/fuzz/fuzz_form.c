@@ -16,16 +16,16 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    long            n, i;
-    size_t          max;
-    uint8_t        *body, *scratch, digest[VOICE_SIGNATURE_LEN];
-    voice_param_t  *params;
+    long                 n, i;
+    size_t               max;
+    uint8_t             *body, *scratch, digest[VOICE_SIGNATURE_LEN];
+    voice_form_param_t  *params;
 
     body = malloc(size + 1);
     memcpy(body, data, size);
 
     max = voice_form_count(body, size);
-    params = malloc(max * sizeof(voice_param_t));
+    params = malloc(max * sizeof(voice_form_param_t));
 
     n = voice_form_parse(body, size, params, max);
 
@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     if (n >= 0) {
-        voice_params_sort(params, n);
+        voice_form_sort(params, n);
         scratch = malloc(voice_signature_scratch(size, params, n) + 1);
         voice_signature((const uint8_t *) "k", 1, data, size, params, n,
                         size & 1, scratch, digest);
@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     scratch = malloc(size + 8);
-    (void) voice_url_toggle_port(data, size, scratch);
+    (void) voice_signature_toggle_port(data, size, scratch);
 
     free(scratch);
     free(params);

@@ -10,7 +10,7 @@
 
 
 void
-sim_sign(const char *token, const char *url, voice_param_t *params,
+sim_sign(const char *token, const char *url, voice_form_param_t *params,
     size_t n, char out[SIM_SIGN_LEN])
 {
     size_t    url_len;
@@ -18,7 +18,7 @@ sim_sign(const char *token, const char *url, voice_param_t *params,
 
     url_len = strlen(url);
 
-    voice_params_sort(params, n);
+    voice_form_sort(params, n);
 
     scratch = malloc(voice_signature_scratch(url_len, params, n) + 1);
     if (scratch == NULL) {

@@ -19,7 +19,7 @@
  * base64(HMAC-SHA1(token, url + the parameters sorted, name + value))
  * into out; the parameters are sorted in place.  Failure is fatal.
  */
-void sim_sign(const char *token, const char *url, voice_param_t *params,
+void sim_sign(const char *token, const char *url, voice_form_param_t *params,
     size_t n, char out[SIM_SIGN_LEN]);
 
 #endif /* SIM_SIGN_H */

@@ -19,8 +19,8 @@
 #define SIM_WEBHOOK_PARAMS  7
 
 
-static char *sim_webhook_form(CURL *curl, const voice_param_t *params,
-    size_t n);
+static char *sim_webhook_form(CURL *curl,
+    const voice_form_param_t *params, size_t n);
 static size_t sim_webhook_body(char *ptr, size_t size, size_t n,
     void *data);
 static void sim_webhook_twiml(const char *body, sim_stream_t *stream);
@@ -37,7 +37,7 @@ sim_webhook_run(const sim_conf_t *cf, sim_stream_t *stream)
     char                h[128];
     CURL               *curl;
     size_t              i;
-    voice_param_t       params[SIM_WEBHOOK_PARAMS];
+    voice_form_param_t  params[SIM_WEBHOOK_PARAMS];
     struct curl_slist  *hdrs;
 
     static const char  *names[SIM_WEBHOOK_PARAMS] = {
@@ -112,7 +112,7 @@ sim_webhook_run(const sim_conf_t *cf, sim_stream_t *stream)
 /* application/x-www-form-urlencoded, in the order given */
 
 static char *
-sim_webhook_form(CURL *curl, const voice_param_t *params, size_t n)
+sim_webhook_form(CURL *curl, const voice_form_param_t *params, size_t n)
 {
     char    *form, *pair, *k, *v;
     size_t   i;
