@@ -19,9 +19,9 @@
 #include "voice_llm.h"
 
 
-static void ngx_http_voice_llm_data(ngx_http_voice_preq_t *pr, u_char *p,
-    size_t n);
-static void ngx_http_voice_llm_done(ngx_http_voice_preq_t *pr);
+static void ngx_http_voice_llm_data(ngx_http_voice_provider_req_t *pr,
+    u_char *p, size_t n);
+static void ngx_http_voice_llm_done(ngx_http_voice_provider_req_t *pr);
 
 
 ngx_int_t
@@ -172,7 +172,7 @@ ngx_http_voice_llm_cleanup(ngx_http_voice_llm_t *llm)
 
 
 static void
-ngx_http_voice_llm_data(ngx_http_voice_preq_t *pr, u_char *p, size_t n)
+ngx_http_voice_llm_data(ngx_http_voice_provider_req_t *pr, u_char *p, size_t n)
 {
     int                    rc;
     size_t                 used, dlen, tlen;
@@ -235,7 +235,7 @@ ngx_http_voice_llm_data(ngx_http_voice_preq_t *pr, u_char *p, size_t n)
 
 
 static void
-ngx_http_voice_llm_done(ngx_http_voice_preq_t *pr)
+ngx_http_voice_llm_done(ngx_http_voice_provider_req_t *pr)
 {
     ngx_log_t             *log;
     ngx_http_voice_llm_t  *llm = pr->data;

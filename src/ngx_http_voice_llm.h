@@ -48,25 +48,25 @@ typedef void (*ngx_http_voice_llm_done_pt)(void *data, ngx_uint_t ok);
 
 
 typedef struct {
-    ngx_http_voice_llm_conf_t   *conf;
-    ngx_http_voice_stream_t     *stream;
-    ngx_http_voice_preq_t       *pr;            /* NULL: none running */
+    ngx_http_voice_llm_conf_t      *conf;
+    ngx_http_voice_stream_t        *stream;
+    ngx_http_voice_provider_req_t  *pr;            /* NULL: none running */
 
-    ngx_http_voice_llm_message_t *history;
-    ngx_uint_t                   nhistory;
+    ngx_http_voice_llm_message_t   *history;
+    ngx_uint_t                      nhistory;
 
-    voice_sse_t                  sse;
-    u_char                       sse_buf[NGX_HTTP_VOICE_LLM_EVENT_MAX];
+    voice_sse_t                     sse;
+    u_char                          sse_buf[NGX_HTTP_VOICE_LLM_EVENT_MAX];
 
-    ngx_msec_t                   first_ms;      /* to the first text */
+    ngx_msec_t                      first_ms;      /* to the first text */
 
-    ngx_http_voice_llm_text_pt   on_text;
-    ngx_http_voice_llm_done_pt   on_done;
-    void                        *data;
+    ngx_http_voice_llm_text_pt      on_text;
+    ngx_http_voice_llm_done_pt      on_done;
+    void                           *data;
 
-    unsigned                     first:1;
-    unsigned                     saw_done:1;
-    unsigned                     failed:1;
+    unsigned                        first:1;
+    unsigned                        saw_done:1;
+    unsigned                        failed:1;
 } ngx_http_voice_llm_t;
 
 

@@ -33,11 +33,11 @@
 /* a provider request and its pool; callers see only "preq" */
 
 typedef struct {
-    ngx_http_voice_preq_t        preq;
-    ngx_pool_t                  *pool;
-    ngx_queue_t                  queue;
-    unsigned                     closed:1;      /* finalized by cancel */
-} ngx_http_voice_provider_req_t;
+    ngx_http_voice_provider_req_t  preq;
+    ngx_pool_t                    *pool;
+    ngx_queue_t                    queue;
+    unsigned                       closed:1;      /* finalized by cancel */
+} ngx_http_voice_provider_pooled_t;
 
 
 /* the call's provider requests, hung off the call's pool */
@@ -45,20 +45,22 @@ typedef struct {
 typedef struct {
     ngx_queue_t                  requests;
     ngx_event_t                  sweep;
-} ngx_http_voice_providers_t;
+} ngx_http_voice_provider_list_t;
 
 
-static ngx_http_voice_providers_t *ngx_http_voice_providers(
+static ngx_http_voice_provider_list_t *ngx_http_voice_provider_list(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_voice_provider_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
-static void ngx_http_voice_provider_finished(ngx_http_voice_preq_t *pr);
+static void ngx_http_voice_provider_finished(
+    ngx_http_voice_provider_req_t *pr);
 static void ngx_http_voice_provider_sweep(ngx_event_t *ev);
 static ngx_uint_t ngx_http_voice_provider_idle(ngx_http_request_t *sr,
-    ngx_http_voice_provider_req_t *px);
-static void ngx_http_voice_provider_free(ngx_http_voice_provider_req_t *px);
-static void ngx_http_voice_provider_body_free(ngx_http_voice_preq_t *pr);
-static void ngx_http_voice_providers_cleanup(void *data);
+    ngx_http_voice_provider_pooled_t *px);
+static void ngx_http_voice_provider_free(ngx_http_voice_provider_pooled_t *px);
+static void ngx_http_voice_provider_body_free(
+    ngx_http_voice_provider_req_t *pr);
+static void ngx_http_voice_provider_list_cleanup(void *data);
 static ngx_int_t ngx_http_voice_provider_header_filter(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_voice_provider_body_filter(
@@ -69,29 +71,29 @@ static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
-ngx_http_voice_preq_t *
+ngx_http_voice_provider_req_t *
 ngx_http_voice_provider_request(ngx_http_voice_stream_t *st, ngx_str_t *uri,
     const char *name, const char *content_type, u_char *body, size_t len)
 {
-    ngx_int_t                       rc;
-    ngx_buf_t                      *b;
-    ngx_pool_t                     *pool, *main_pool;
-    ngx_chain_t                    *cl;
-    ngx_table_elt_t                *h;
-    ngx_http_request_t             *r, *sr;
-    ngx_http_headers_in_t           headers_in;
-    ngx_http_variable_value_t      *vars;
-    ngx_http_voice_preq_t          *pr;
-    ngx_http_request_body_t        *rb;
-    ngx_http_core_srv_conf_t       *cscf;
-    ngx_http_core_main_conf_t      *cmcf;
-    ngx_http_voice_providers_t     *prs;
-    ngx_http_post_subrequest_t     *ps;
-    ngx_http_voice_provider_req_t  *px;
+    ngx_int_t                          rc;
+    ngx_buf_t                         *b;
+    ngx_pool_t                        *pool, *main_pool;
+    ngx_chain_t                       *cl;
+    ngx_table_elt_t                   *h;
+    ngx_http_request_t                *r, *sr;
+    ngx_http_headers_in_t              headers_in;
+    ngx_http_variable_value_t         *vars;
+    ngx_http_voice_provider_req_t     *pr;
+    ngx_http_request_body_t           *rb;
+    ngx_http_core_srv_conf_t          *cscf;
+    ngx_http_core_main_conf_t         *cmcf;
+    ngx_http_voice_provider_list_t    *prs;
+    ngx_http_post_subrequest_t        *ps;
+    ngx_http_voice_provider_pooled_t  *px;
 
     r = st->request;
 
-    prs = ngx_http_voice_providers(r);
+    prs = ngx_http_voice_provider_list(r);
     if (prs == NULL) {
         goto failed;
     }
@@ -103,7 +105,7 @@ ngx_http_voice_provider_request(ngx_http_voice_stream_t *st, ngx_str_t *uri,
         goto failed;
     }
 
-    px = ngx_pcalloc(pool, sizeof(ngx_http_voice_provider_req_t));
+    px = ngx_pcalloc(pool, sizeof(ngx_http_voice_provider_pooled_t));
     ps = ngx_palloc(pool, sizeof(ngx_http_post_subrequest_t));
     rb = ngx_pcalloc(pool, sizeof(ngx_http_request_body_t));
     b = ngx_calloc_buf(pool);
@@ -243,25 +245,26 @@ failed_log:
 
 /* the provider state of the call, made with its first request */
 
-static ngx_http_voice_providers_t *
-ngx_http_voice_providers(ngx_http_request_t *r)
+static ngx_http_voice_provider_list_t *
+ngx_http_voice_provider_list(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t          *cln;
-    ngx_http_voice_providers_t  *prs;
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_voice_provider_list_t  *prs;
 
     for (cln = r->pool->cleanup; cln; cln = cln->next) {
-        if (cln->handler == ngx_http_voice_providers_cleanup) {
+        if (cln->handler == ngx_http_voice_provider_list_cleanup) {
             return cln->data;
         }
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_voice_providers_t));
+    cln = ngx_pool_cleanup_add(r->pool,
+                               sizeof(ngx_http_voice_provider_list_t));
     if (cln == NULL) {
         return NULL;
     }
 
     prs = cln->data;
-    ngx_memzero(prs, sizeof(ngx_http_voice_providers_t));
+    ngx_memzero(prs, sizeof(ngx_http_voice_provider_list_t));
 
     ngx_queue_init(&prs->requests);
 
@@ -269,7 +272,7 @@ ngx_http_voice_providers(ngx_http_request_t *r)
     prs->sweep.data = prs;
     prs->sweep.log = r->connection->log;
 
-    cln->handler = ngx_http_voice_providers_cleanup;
+    cln->handler = ngx_http_voice_provider_list_cleanup;
 
     return prs;
 }
@@ -282,10 +285,10 @@ ngx_http_voice_providers(ngx_http_request_t *r)
  */
 
 void
-ngx_http_voice_provider_cancel(ngx_http_voice_preq_t *pr)
+ngx_http_voice_provider_cancel(ngx_http_voice_provider_req_t *pr)
 {
-    ngx_http_upstream_t            *u;
-    ngx_http_voice_provider_req_t  *px;
+    ngx_http_upstream_t               *u;
+    ngx_http_voice_provider_pooled_t  *px;
 
     if (pr == NULL || pr->done || pr->cancelled) {
         return;
@@ -304,7 +307,7 @@ ngx_http_voice_provider_cancel(ngx_http_voice_preq_t *pr)
          * never reaches the post-subrequest handler: it ends here.
          */
 
-        px = (ngx_http_voice_provider_req_t *) pr;
+        px = (ngx_http_voice_provider_pooled_t *) pr;
         px->closed = 1;
         pr->done = 1;
 
@@ -325,7 +328,7 @@ static ngx_int_t
 ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
     ngx_int_t rc)
 {
-    ngx_http_voice_preq_t  *pr = data;
+    ngx_http_voice_provider_req_t  *pr = data;
 
     if (pr->done) {
         return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
@@ -363,13 +366,13 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
  */
 
 static void
-ngx_http_voice_provider_finished(ngx_http_voice_preq_t *pr)
+ngx_http_voice_provider_finished(ngx_http_voice_provider_req_t *pr)
 {
-    ngx_http_voice_providers_t  *prs;
+    ngx_http_voice_provider_list_t  *prs;
 
     ngx_http_voice_provider_body_free(pr);
 
-    prs = ngx_http_voice_providers(pr->stream->request);
+    prs = ngx_http_voice_provider_list(pr->stream->request);
 
     if (prs && !prs->sweep.posted) {
         ngx_post_event(&prs->sweep, &ngx_posted_events);
@@ -382,9 +385,9 @@ ngx_http_voice_provider_finished(ngx_http_voice_preq_t *pr)
 static void
 ngx_http_voice_provider_sweep(ngx_event_t *ev)
 {
-    ngx_queue_t                    *q, *next;
-    ngx_http_voice_providers_t     *prs;
-    ngx_http_voice_provider_req_t  *px;
+    ngx_queue_t                       *q, *next;
+    ngx_http_voice_provider_list_t    *prs;
+    ngx_http_voice_provider_pooled_t  *px;
 
     prs = ev->data;
 
@@ -393,7 +396,7 @@ ngx_http_voice_provider_sweep(ngx_event_t *ev)
          q = next)
     {
         next = ngx_queue_next(q);
-        px = ngx_queue_data(q, ngx_http_voice_provider_req_t, queue);
+        px = ngx_queue_data(q, ngx_http_voice_provider_pooled_t, queue);
 
         if (px->preq.sr && ngx_http_voice_provider_idle(px->preq.sr, px)) {
             ngx_queue_remove(q);
@@ -407,7 +410,7 @@ ngx_http_voice_provider_sweep(ngx_event_t *ev)
 
 static ngx_uint_t
 ngx_http_voice_provider_idle(ngx_http_request_t *sr,
-    ngx_http_voice_provider_req_t *px)
+    ngx_http_voice_provider_pooled_t *px)
 {
     ngx_http_log_ctx_t         *ctx;
     ngx_http_posted_request_t  *p;
@@ -439,9 +442,9 @@ ngx_http_voice_provider_idle(ngx_http_request_t *sr,
 
 
 static void
-ngx_http_voice_provider_free(ngx_http_voice_provider_req_t *px)
+ngx_http_voice_provider_free(ngx_http_voice_provider_pooled_t *px)
 {
-    ngx_http_voice_preq_t  *pr;
+    ngx_http_voice_provider_req_t  *pr;
 
     pr = &px->preq;
 
@@ -459,7 +462,7 @@ ngx_http_voice_provider_free(ngx_http_voice_provider_req_t *px)
 
 
 static void
-ngx_http_voice_provider_body_free(ngx_http_voice_preq_t *pr)
+ngx_http_voice_provider_body_free(ngx_http_voice_provider_req_t *pr)
 {
     if (pr->body) {
         ngx_http_voice_mem_free(NULL, pr->body);
@@ -471,7 +474,7 @@ ngx_http_voice_provider_body_free(ngx_http_voice_preq_t *pr)
 /* a 2xx answer that still failed: the body ended before it was whole */
 
 const char *
-ngx_http_voice_provider_cut_short(ngx_http_voice_preq_t *pr)
+ngx_http_voice_provider_cut_short(ngx_http_voice_provider_req_t *pr)
 {
     if (pr->header && pr->status >= 200 && pr->status < 300 && !pr->last) {
         return " (response cut short)";
@@ -487,11 +490,11 @@ ngx_http_voice_provider_cut_short(ngx_http_voice_preq_t *pr)
  */
 
 static void
-ngx_http_voice_providers_cleanup(void *data)
+ngx_http_voice_provider_list_cleanup(void *data)
 {
-    ngx_queue_t                    *q;
-    ngx_http_voice_providers_t     *prs = data;
-    ngx_http_voice_provider_req_t  *px;
+    ngx_queue_t                       *q;
+    ngx_http_voice_provider_list_t    *prs = data;
+    ngx_http_voice_provider_pooled_t  *px;
 
     if (prs->sweep.posted) {
         ngx_delete_posted_event(&prs->sweep);
@@ -501,7 +504,7 @@ ngx_http_voice_providers_cleanup(void *data)
         q = ngx_queue_head(&prs->requests);
         ngx_queue_remove(q);
 
-        px = ngx_queue_data(q, ngx_http_voice_provider_req_t, queue);
+        px = ngx_queue_data(q, ngx_http_voice_provider_pooled_t, queue);
         ngx_http_voice_provider_free(px);
     }
 }
@@ -510,7 +513,7 @@ ngx_http_voice_providers_cleanup(void *data)
 static ngx_int_t
 ngx_http_voice_provider_header_filter(ngx_http_request_t *r)
 {
-    ngx_http_voice_preq_t  *pr;
+    ngx_http_voice_provider_req_t  *pr;
 
     if (r == r->main) {
         return ngx_http_next_header_filter(r);
@@ -535,12 +538,12 @@ ngx_http_voice_provider_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_voice_provider_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    size_t                  size;
-    ssize_t                 n;
-    ngx_buf_t              *b;
-    ngx_chain_t            *cl;
-    ngx_http_voice_preq_t  *pr;
-    u_char                  buf[4096];
+    size_t                          size;
+    ssize_t                         n;
+    ngx_buf_t                      *b;
+    ngx_chain_t                    *cl;
+    ngx_http_voice_provider_req_t  *pr;
+    u_char                          buf[4096];
 
     if (r == r->main) {
         return ngx_http_next_body_filter(r, in);

@@ -18,31 +18,32 @@
 #include "ngx_http_voice_stream.h"
 
 
-typedef struct ngx_http_voice_preq_s  ngx_http_voice_preq_t;
+typedef struct ngx_http_voice_provider_req_s  ngx_http_voice_provider_req_t;
 
-typedef void (*ngx_http_voice_preq_data_pt)(ngx_http_voice_preq_t *pr,
-    u_char *data, size_t len);
-typedef void (*ngx_http_voice_preq_done_pt)(ngx_http_voice_preq_t *pr);
+typedef void (*ngx_http_voice_provider_data_pt)(
+    ngx_http_voice_provider_req_t *pr, u_char *data, size_t len);
+typedef void (*ngx_http_voice_provider_done_pt)(
+    ngx_http_voice_provider_req_t *pr);
 
 
-struct ngx_http_voice_preq_s {
-    ngx_http_voice_stream_t     *stream;
-    ngx_http_request_t          *sr;
-    const char                  *name;
-    u_char                      *body;
-    ngx_msec_t                   started;
-    ngx_uint_t                   status;
+struct ngx_http_voice_provider_req_s {
+    ngx_http_voice_stream_t         *stream;
+    ngx_http_request_t              *sr;
+    const char                      *name;
+    u_char                          *body;
+    ngx_msec_t                       started;
+    ngx_uint_t                       status;
 
     /* set by the caller; neither runs once cancelled or the call is over */
-    ngx_http_voice_preq_data_pt  on_data;
-    ngx_http_voice_preq_done_pt  on_done;
-    void                        *data;
+    ngx_http_voice_provider_data_pt  on_data;
+    ngx_http_voice_provider_done_pt  on_done;
+    void                            *data;
 
-    unsigned                     header:1;
-    unsigned                     last:1;
-    unsigned                     done:1;
-    unsigned                     cancelled:1;
-    unsigned                     ok:1;      /* 2xx, and the body whole */
+    unsigned                         header:1;
+    unsigned                         last:1;
+    unsigned                         done:1;
+    unsigned                         cancelled:1;
+    unsigned                         ok:1;      /* 2xx, and the body whole */
 };
 
 
@@ -51,15 +52,16 @@ struct ngx_http_voice_preq_s {
  * provider's from here, freed once nginx is done with it, and at once
  * when the request cannot start (NULL, with an error logged).
  */
-ngx_http_voice_preq_t *ngx_http_voice_provider_request(
+ngx_http_voice_provider_req_t *ngx_http_voice_provider_request(
     ngx_http_voice_stream_t *st, ngx_str_t *uri, const char *name,
     const char *content_type, u_char *body, size_t len);
 
 /* no more callbacks; the provider's connection is closed (NULL is fine) */
-void ngx_http_voice_provider_cancel(ngx_http_voice_preq_t *pr);
+void ngx_http_voice_provider_cancel(ngx_http_voice_provider_req_t *pr);
 
 /* " (response cut short)" for a 2xx reply that ended early, else "" */
-const char *ngx_http_voice_provider_cut_short(ngx_http_voice_preq_t *pr);
+const char *ngx_http_voice_provider_cut_short(
+    ngx_http_voice_provider_req_t *pr);
 
 /* installs the filters that capture provider responses */
 ngx_int_t ngx_http_voice_provider_init(ngx_conf_t *cf);

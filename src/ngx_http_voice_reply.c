@@ -30,15 +30,15 @@ static void ngx_http_voice_reply_say(ngx_http_voice_reply_t *reply,
     const u_char *text, size_t len);
 static u_char *ngx_http_voice_reply_body(ngx_http_voice_reply_t *reply,
     const u_char *text, size_t len, size_t *blen);
-static ngx_http_voice_sentence_t *ngx_http_voice_reply_sentence(
-    ngx_http_voice_reply_t *reply, ngx_http_voice_preq_t *pr);
-static void ngx_http_voice_reply_tts_data(ngx_http_voice_preq_t *pr,
+static ngx_http_voice_reply_sentence_t *ngx_http_voice_reply_sentence(
+    ngx_http_voice_reply_t *reply, ngx_http_voice_provider_req_t *pr);
+static void ngx_http_voice_reply_tts_data(ngx_http_voice_provider_req_t *pr,
     u_char *p, size_t n);
-static void ngx_http_voice_reply_tts_done(ngx_http_voice_preq_t *pr);
-static ngx_int_t ngx_http_voice_reply_append(ngx_http_voice_sentence_t *s,
-    u_char *ulaw, size_t n);
+static void ngx_http_voice_reply_tts_done(ngx_http_voice_provider_req_t *pr);
+static ngx_int_t ngx_http_voice_reply_append(
+    ngx_http_voice_reply_sentence_t *s, u_char *ulaw, size_t n);
 static void ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply);
-static void ngx_http_voice_reply_free(ngx_http_voice_sentence_t *s);
+static void ngx_http_voice_reply_free(ngx_http_voice_reply_sentence_t *s);
 
 
 void
@@ -149,10 +149,10 @@ ngx_http_voice_reply_over(ngx_http_voice_reply_t *reply)
 u_char *
 ngx_http_voice_reply_heard_text(ngx_http_voice_reply_t *reply, size_t *len)
 {
-    size_t                      n;
-    u_char                     *text, *p;
-    ngx_uint_t                  i, heard;
-    ngx_http_voice_sentence_t  *s;
+    size_t                            n;
+    u_char                           *text, *p;
+    ngx_uint_t                        i, heard;
+    ngx_http_voice_reply_sentence_t  *s;
 
     heard = ngx_min(reply->heard, reply->nsentences);
     n = 0;
@@ -227,10 +227,10 @@ static void
 ngx_http_voice_reply_say(ngx_http_voice_reply_t *reply, const u_char *text,
     size_t len)
 {
-    size_t                      blen;
-    u_char                     *body;
-    uint64_t                    us;
-    ngx_http_voice_sentence_t  *s;
+    size_t                            blen;
+    u_char                           *body;
+    uint64_t                          us;
+    ngx_http_voice_reply_sentence_t  *s;
 
     us = ngx_http_voice_clock_usec();
 
@@ -242,7 +242,7 @@ ngx_http_voice_reply_say(ngx_http_voice_reply_t *reply, const u_char *text,
     }
 
     s = &reply->sentences[reply->nsentences];
-    ngx_memzero(s, sizeof(ngx_http_voice_sentence_t));
+    ngx_memzero(s, sizeof(ngx_http_voice_reply_sentence_t));
 
     s->text = ngx_http_voice_mem_alloc(NULL, len);
     if (s->text == NULL) {
@@ -332,9 +332,9 @@ ngx_http_voice_reply_body(ngx_http_voice_reply_t *reply, const u_char *text,
 }
 
 
-static ngx_http_voice_sentence_t *
+static ngx_http_voice_reply_sentence_t *
 ngx_http_voice_reply_sentence(ngx_http_voice_reply_t *reply,
-    ngx_http_voice_preq_t *pr)
+    ngx_http_voice_provider_req_t *pr)
 {
     ngx_uint_t  i;
 
@@ -349,13 +349,14 @@ ngx_http_voice_reply_sentence(ngx_http_voice_reply_t *reply,
 
 
 static void
-ngx_http_voice_reply_tts_data(ngx_http_voice_preq_t *pr, u_char *p, size_t n)
+ngx_http_voice_reply_tts_data(ngx_http_voice_provider_req_t *pr, u_char *p,
+    size_t n)
 {
-    size_t                      k, used;
-    uint64_t                    us;
-    ngx_http_voice_reply_t     *reply = pr->data;
-    ngx_http_voice_sentence_t  *s;
-    u_char                      ulaw[1024];
+    size_t                            k, used;
+    uint64_t                          us;
+    ngx_http_voice_reply_t           *reply = pr->data;
+    ngx_http_voice_reply_sentence_t  *s;
+    u_char                            ulaw[1024];
 
     s = ngx_http_voice_reply_sentence(reply, pr);
 
@@ -399,8 +400,8 @@ ngx_http_voice_reply_tts_data(ngx_http_voice_preq_t *pr, u_char *p, size_t n)
 
 
 static ngx_int_t
-ngx_http_voice_reply_append(ngx_http_voice_sentence_t *s, u_char *ulaw,
-    size_t n)
+ngx_http_voice_reply_append(ngx_http_voice_reply_sentence_t *s,
+    u_char *ulaw, size_t n)
 {
     size_t   size;
     u_char  *p;
@@ -434,10 +435,10 @@ ngx_http_voice_reply_append(ngx_http_voice_sentence_t *s, u_char *ulaw,
 
 
 static void
-ngx_http_voice_reply_tts_done(ngx_http_voice_preq_t *pr)
+ngx_http_voice_reply_tts_done(ngx_http_voice_provider_req_t *pr)
 {
-    ngx_http_voice_reply_t     *reply = pr->data;
-    ngx_http_voice_sentence_t  *s;
+    ngx_http_voice_reply_t           *reply = pr->data;
+    ngx_http_voice_reply_sentence_t  *s;
 
     s = ngx_http_voice_reply_sentence(reply, pr);
 
@@ -469,9 +470,9 @@ ngx_http_voice_reply_tts_done(ngx_http_voice_preq_t *pr)
 static void
 ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply)
 {
-    size_t                      n;
-    u_char                      name[VOICE_MARK_MAX];
-    ngx_http_voice_sentence_t  *s;
+    size_t                            n;
+    u_char                            name[VOICE_MARK_MAX];
+    ngx_http_voice_reply_sentence_t  *s;
 
     while (reply->playing < reply->nsentences) {
         s = &reply->sentences[reply->playing];
@@ -515,7 +516,7 @@ ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply)
 
 
 static void
-ngx_http_voice_reply_free(ngx_http_voice_sentence_t *s)
+ngx_http_voice_reply_free(ngx_http_voice_reply_sentence_t *s)
 {
     if (s->text) {
         ngx_http_voice_mem_free(NULL, s->text);
@@ -527,5 +528,5 @@ ngx_http_voice_reply_free(ngx_http_voice_sentence_t *s)
 
     voice_tts_audio_free(&s->conv);
 
-    ngx_memzero(s, sizeof(ngx_http_voice_sentence_t));
+    ngx_memzero(s, sizeof(ngx_http_voice_reply_sentence_t));
 }

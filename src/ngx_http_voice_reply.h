@@ -40,56 +40,56 @@ typedef struct {
 
 
 typedef struct {
-    u_char                      *text;
-    size_t                       text_len;
-    ngx_uint_t                   index;
+    u_char                         *text;
+    size_t                          text_len;
+    ngx_uint_t                      index;
 
-    u_char                      *audio;         /* μ-law, not yet sent */
-    size_t                       audio_len;
-    size_t                       audio_size;
-    size_t                       sent;
-    voice_tts_audio_t            conv;
+    u_char                         *audio;         /* μ-law, not yet sent */
+    size_t                          audio_len;
+    size_t                          audio_size;
+    size_t                          sent;
+    voice_tts_audio_t               conv;
 
-    ngx_http_voice_preq_t       *pr;
-    unsigned                     done:1;
-    unsigned                     marked:1;
-    unsigned                     first_byte:1;  /* from TTS */
-    unsigned                     failed:1;      /* TTS failed: never heard */
-} ngx_http_voice_sentence_t;
+    ngx_http_voice_provider_req_t  *pr;
+    unsigned                        done:1;
+    unsigned                        marked:1;
+    unsigned                        first_byte:1;  /* from TTS */
+    unsigned                        failed:1;  /* TTS failed: unheard */
+} ngx_http_voice_reply_sentence_t;
 
 
 typedef void (*ngx_http_voice_reply_pt)(void *data);
 
 
 typedef struct {
-    ngx_http_voice_reply_conf_t *conf;
-    ngx_http_voice_stream_t     *stream;
+    ngx_http_voice_reply_conf_t     *conf;
+    ngx_http_voice_stream_t         *stream;
 
-    voice_sentence_t             splitter;
-    u_char                       splitter_buf[2048];
+    voice_sentence_t                 splitter;
+    u_char                           splitter_buf[2048];
 
-    ngx_http_voice_sentence_t    sentences[NGX_HTTP_VOICE_REPLY_SENTENCES];
-    ngx_uint_t                   nsentences;
-    ngx_uint_t                   playing;       /* sentences sent whole */
-    ngx_uint_t                   heard;         /* by their marks */
+    ngx_http_voice_reply_sentence_t  sentences[NGX_HTTP_VOICE_REPLY_SENTENCES];
+    ngx_uint_t                       nsentences;
+    ngx_uint_t                       playing;       /* sentences sent whole */
+    ngx_uint_t                       heard;         /* by their marks */
 
     /* in the marks' names, so those of a cleared reply are told apart */
-    ngx_uint_t                   turn;
+    ngx_uint_t                       turn;
 
     /* the reply's timings */
-    ngx_msec_t                   begun;
-    ngx_msec_t                   sentence_ms;   /* begun to first sentence */
-    ngx_msec_t                   tts_first_ms;  /* its TTS first byte */
-    uint64_t                     tts_us;        /* sentence -> TTS request */
-    uint64_t                     media_us;      /* TTS bytes -> media */
+    ngx_msec_t                       begun;
+    ngx_msec_t                       sentence_ms;   /* to the first sentence */
+    ngx_msec_t                       tts_first_ms;  /* its TTS first byte */
+    uint64_t                         tts_us;        /* sentence -> TTS */
+    uint64_t                         media_us;      /* TTS bytes -> media */
 
-    ngx_http_voice_reply_pt      on_speaking;   /* first audio sent */
-    ngx_http_voice_reply_pt      on_timed;      /* the timings are in */
-    void                        *data;
+    ngx_http_voice_reply_pt          on_speaking;   /* first audio sent */
+    ngx_http_voice_reply_pt          on_timed;      /* the timings are in */
+    void                            *data;
 
-    unsigned                     complete:1;    /* no more text */
-    unsigned                     speaking:1;
-    unsigned                     timed:1;
+    unsigned                         complete:1;    /* no more text */
+    unsigned                         speaking:1;
+    unsigned                         timed:1;
 } ngx_http_voice_reply_t;
 
 

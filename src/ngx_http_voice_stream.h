@@ -4,11 +4,8 @@
 
 /*
  * Twilio Media Streams: one call's WebSocket from the handshake to the
- * hang-up, and the interface its call mode plugs into.
- *
- * A mode (echo, the agent; later ConversationRelay, a speech-to-speech
- * provider) is a const table of callbacks.  The stream calls a mode only
- * through its table; a mode calls only the functions below.
+ * hang-up.  The stream calls the call's mode only through its table
+ * (ngx_http_voice_mode.h); a mode calls only the functions below.
  */
 
 #ifndef NGX_HTTP_VOICE_STREAM_H
@@ -18,33 +15,13 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_voice_mode.h"
 #include "ngx_http_voice_signature.h"
 #include "voice_twilio.h"
 #include "voice_ws.h"
 
 
 typedef struct ngx_http_voice_stream_s  ngx_http_voice_stream_t;
-
-
-/*
- * start: Twilio's "start" event arrived; returns the mode's state for
- * the call (from the request pool), or NULL to close the call (1011).
- * audio: the caller's μ-law 8 kHz, as it comes.  mark, dtmf: the name of
- * a mark Twilio played, a key the caller pressed.  stop: Twilio ends the
- * stream; the stream closes right after.  cleanup: the call's pool goes;
- * free what the mode holds outside it.  Any but start may be NULL.
- */
-
-typedef struct {
-    ngx_str_t                    name;
-    void                      *(*start)(ngx_http_voice_stream_t *st,
-                                        void *conf);
-    void                       (*audio)(void *ctx, u_char *ulaw, size_t n);
-    void                       (*mark)(void *ctx, u_char *name);
-    void                       (*dtmf)(void *ctx, u_char *digit);
-    void                       (*stop)(void *ctx);
-    void                       (*cleanup)(void *ctx);
-} ngx_http_voice_mode_t;
 
 
 typedef struct {

@@ -21,9 +21,9 @@
 #include "voice_wav.h"
 
 
-static void ngx_http_voice_stt_data(ngx_http_voice_preq_t *pr, u_char *p,
-    size_t n);
-static void ngx_http_voice_stt_done(ngx_http_voice_preq_t *pr);
+static void ngx_http_voice_stt_data(ngx_http_voice_provider_req_t *pr,
+    u_char *p, size_t n);
+static void ngx_http_voice_stt_done(ngx_http_voice_provider_req_t *pr);
 static void ngx_http_voice_stt_pcm_le(int16_t *pcm, size_t n);
 
 
@@ -125,7 +125,7 @@ ngx_http_voice_stt_cleanup(ngx_http_voice_stt_t *stt)
 /* collects the whole reply body, bounded */
 
 static void
-ngx_http_voice_stt_data(ngx_http_voice_preq_t *pr, u_char *p, size_t n)
+ngx_http_voice_stt_data(ngx_http_voice_provider_req_t *pr, u_char *p, size_t n)
 {
     ngx_http_voice_stt_t  *stt = pr->data;
 
@@ -144,7 +144,7 @@ ngx_http_voice_stt_data(ngx_http_voice_preq_t *pr, u_char *p, size_t n)
 
 
 static void
-ngx_http_voice_stt_done(ngx_http_voice_preq_t *pr)
+ngx_http_voice_stt_done(ngx_http_voice_provider_req_t *pr)
 {
     int                    rc;
     size_t                 len;

@@ -34,18 +34,18 @@ typedef void (*ngx_http_voice_stt_pt)(void *data, u_char *text, size_t len);
 
 
 typedef struct {
-    ngx_http_voice_stt_conf_t   *conf;
-    ngx_http_voice_stream_t     *stream;
-    ngx_http_voice_preq_t       *pr;            /* NULL: none running */
+    ngx_http_voice_stt_conf_t      *conf;
+    ngx_http_voice_stream_t        *stream;
+    ngx_http_voice_provider_req_t  *pr;            /* NULL: none running */
 
-    u_char                      *reply;         /* kept for the call */
-    size_t                       reply_len;
+    u_char                         *reply;         /* kept for the call */
+    size_t                          reply_len;
 
-    ngx_msec_t                   ms;            /* the last request took */
-    uint64_t                     done_us;       /* its reply was in */
+    ngx_msec_t                      ms;            /* the last request took */
+    uint64_t                        done_us;       /* its reply was in */
 
-    ngx_http_voice_stt_pt        handler;
-    void                        *data;
+    ngx_http_voice_stt_pt           handler;
+    void                           *data;
 } ngx_http_voice_stt_t;
 
 
