@@ -8,6 +8,91 @@
 #include "voice_utf8.h"
 
 
+typedef struct {
+    voice_json_walk_t   *w;
+    voice_json_walk_pt   scalar;
+    void                *ctx;
+} voice_json_walk_ctx_t;
+
+
+/*
+ * The event reader: which event the "type" read so far names (or none
+ * yet, or one not in the table), and which events had a text before it.
+ */
+
+#define VOICE_JSON_EVENT_UNKNOWN  -1    /* a type not in the table */
+#define VOICE_JSON_EVENT_NONE     -2    /* no type yet */
+
+typedef struct {
+    const voice_json_event_t  *events;
+    size_t                     n;
+    long                       event;
+    int                        forced;      /* the event is known: walk 2 */
+    int                        again;       /* walk 2 is needed */
+    uint32_t                   early;       /* events with a text before */
+    int                        rank;        /* of the text in text */
+    voice_json_walk_pt         scalar;
+    void                      *ctx;
+    uint8_t                   *text;
+    size_t                     cap;
+    size_t                     len;
+} voice_json_event_reader_t;
+
+
+typedef struct {
+    const char *const  *path;
+    int                 error;
+    int                 found;
+    uint8_t            *text;
+    size_t              cap;
+    size_t              len;
+} voice_json_reader_t;
+
+
+static void voice_json_walk_element(voice_json_walk_t *w);
+static int voice_json_walk_report(void *ctx, int type, const uint8_t *s,
+    size_t len);
+static int voice_json_walk_null(void *ctx);
+static int voice_json_walk_bool(void *ctx, int b);
+static int voice_json_walk_number(void *ctx, const char *s, size_t len);
+static int voice_json_walk_string(void *ctx, const unsigned char *s,
+    size_t len);
+static int voice_json_walk_open(void *ctx, int array);
+static int voice_json_walk_start_map(void *ctx);
+static int voice_json_walk_start_array(void *ctx);
+static int voice_json_walk_key(void *ctx, const unsigned char *s,
+    size_t len);
+static int voice_json_walk_end(void *ctx);
+static void voice_json_take(voice_json_reader_t *r, const uint8_t *s,
+    size_t len);
+static void voice_json_reply_scalar(void *ctx, const voice_json_walk_t *w,
+    int type, const uint8_t *s, size_t len);
+static long voice_json_event_find(voice_json_event_reader_t *r,
+    const uint8_t *s, size_t len);
+static void voice_json_event_scalar(void *ctx, const voice_json_walk_t *w,
+    int type, const uint8_t *s, size_t len);
+
+
+static const char *const  voice_json_error_path[] = {
+    "error", "message", NULL
+};
+
+
+static const yajl_callbacks  voice_json_walk_callbacks = {
+    voice_json_walk_null,
+    voice_json_walk_bool,
+    NULL,
+    NULL,
+    voice_json_walk_number,
+    voice_json_walk_string,
+    voice_json_walk_start_map,
+    voice_json_walk_key,
+    voice_json_walk_end,
+    voice_json_walk_start_array,
+    voice_json_walk_end
+};
+
+
 size_t
 voice_json_escape(uint8_t *out, const uint8_t *in, size_t len)
 {
@@ -89,7 +174,6 @@ voice_json_escape(uint8_t *out, const uint8_t *in, size_t len)
 }
 
 
-
 size_t
 voice_json_put(uint8_t *out, size_t at, const uint8_t *in, size_t len)
 {
@@ -97,158 +181,8 @@ voice_json_put(uint8_t *out, size_t at, const uint8_t *in, size_t len)
 }
 
 
-/*
- * The reply reader follows where each open object and array sits: for
- * an array, how many elements it has had; for an object, whether its
- * current key is the one the path or the error object's path names at
- * that depth.
- */
-
-#define VOICE_JSON_DEPTH     8
-
-#define VOICE_JSON_ON_PATH   1
-#define VOICE_JSON_ON_ERROR  2
-
-
-typedef struct {
-    const char *const  *path;
-    size_t              path_len;
-    int                 depth;
-    uint8_t             array[VOICE_JSON_DEPTH];
-    int                 index[VOICE_JSON_DEPTH];
-    uint8_t             key[VOICE_JSON_DEPTH];
-    int                 error;
-    int                 found;
-    uint8_t            *text;
-    size_t              cap;
-    size_t              len;
-} voice_json_reader_t;
-
-
-static const char *const  voice_json_error_path[] = {
-    "error", "message", NULL
-};
-
-
-/* a value at the current depth: the next element of an array */
-
 static void
-voice_json_element(voice_json_reader_t *r)
-{
-    if (r->depth > 0 && r->array[r->depth]) {
-        r->index[r->depth]++;
-    }
-}
-
-
-static int
-voice_json_open(void *ctx, int array)
-{
-    voice_json_reader_t  *r = ctx;
-
-    voice_json_element(r);
-
-    if (++r->depth >= VOICE_JSON_DEPTH) {
-        return 0;
-    }
-
-    r->array[r->depth] = (uint8_t) array;
-    r->index[r->depth] = -1;
-    r->key[r->depth] = 0;
-
-    return 1;
-}
-
-
-static int
-voice_json_start_map(void *ctx)
-{
-    return voice_json_open(ctx, 0);
-}
-
-
-static int
-voice_json_start_array(void *ctx)
-{
-    return voice_json_open(ctx, 1);
-}
-
-
-static int
-voice_json_end(void *ctx)
-{
-    voice_json_reader_t  *r = ctx;
-
-    r->depth--;
-
-    return 1;
-}
-
-
-static int
-voice_json_is(const char *const *path, size_t path_len, int depth,
-    const unsigned char *s, size_t len)
-{
-    const char  *k;
-
-    if ((size_t) depth > path_len) {
-        return 0;
-    }
-
-    k = path[depth - 1];
-
-    return strlen(k) == len && memcmp(k, s, len) == 0;
-}
-
-
-static int
-voice_json_key(void *ctx, const unsigned char *s, size_t len)
-{
-    voice_json_reader_t  *r = ctx;
-
-    r->key[r->depth] = 0;
-
-    if (voice_json_is(r->path, r->path_len, r->depth, s, len)) {
-        r->key[r->depth] |= VOICE_JSON_ON_PATH;
-    }
-
-    if (voice_json_is(voice_json_error_path, 2, r->depth, s, len)) {
-        r->key[r->depth] |= VOICE_JSON_ON_ERROR;
-    }
-
-    return 1;
-}
-
-
-/* the current depth is exactly where path leads */
-
-static int
-voice_json_at(voice_json_reader_t *r, const char *const *path,
-    size_t path_len, int on)
-{
-    int  d;
-
-    if ((size_t) r->depth != path_len) {
-        return 0;
-    }
-
-    for (d = 1; d <= r->depth; d++) {
-        if (strcmp(path[d - 1], VOICE_JSON_FIRST) == 0) {
-            if (!r->array[d] || r->index[d] != 0) {
-                return 0;
-            }
-
-        } else if (!(r->key[d] & on)) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-static void
-voice_json_take(voice_json_reader_t *r, const unsigned char *s, size_t len)
+voice_json_take(voice_json_reader_t *r, const uint8_t *s, size_t len)
 {
     size_t  n;
 
@@ -261,77 +195,35 @@ voice_json_take(voice_json_reader_t *r, const unsigned char *s, size_t len)
 }
 
 
-static int
-voice_json_string(void *ctx, const unsigned char *s, size_t len)
+static void
+voice_json_reply_scalar(void *ctx, const voice_json_walk_t *w, int type,
+    const uint8_t *s, size_t len)
 {
     voice_json_reader_t  *r = ctx;
 
-    voice_json_element(r);
+    if (type != VOICE_JSON_WALK_STRING) {
+        return;
+    }
 
-    if (voice_json_at(r, voice_json_error_path, 2, VOICE_JSON_ON_ERROR)) {
+    if (voice_json_walk_at(w, voice_json_error_path)) {
         r->error = 1;
         r->len = 0;
         voice_json_take(r, s, len);
-        return 1;
+        return;
     }
 
-    if (voice_json_at(r, r->path, r->path_len, VOICE_JSON_ON_PATH)) {
+    if (voice_json_walk_at(w, r->path)) {
         voice_json_take(r, s, len);
     }
-
-    return 1;
 }
-
-
-static int
-voice_json_scalar(void *ctx)
-{
-    voice_json_element(ctx);
-
-    return 1;
-}
-
-
-static int
-voice_json_number(void *ctx, const char *s, size_t len)
-{
-    (void) s;
-    (void) len;
-
-    return voice_json_scalar(ctx);
-}
-
-
-static int
-voice_json_bool(void *ctx, int b)
-{
-    (void) b;
-
-    return voice_json_scalar(ctx);
-}
-
-
-static const yajl_callbacks  voice_json_callbacks = {
-    voice_json_scalar,
-    voice_json_bool,
-    NULL,
-    NULL,
-    voice_json_number,
-    voice_json_string,
-    voice_json_start_map,
-    voice_json_key,
-    voice_json_end,
-    voice_json_start_array,
-    voice_json_end
-};
 
 
 int
 voice_json_reply(const uint8_t *data, size_t len, const char *const *path,
     uint8_t *text, size_t cap, size_t *text_len, const yajl_alloc_funcs *af)
 {
-    yajl_handle          h;
-    yajl_status          st;
+    int                  ok;
+    voice_json_walk_t    w;
     voice_json_reader_t  r;
 
     memset(&r, 0, sizeof(r));
@@ -339,15 +231,39 @@ voice_json_reply(const uint8_t *data, size_t len, const char *const *path,
     r.text = text;
     r.cap = cap;
 
-    while (path[r.path_len]) {
-        r.path_len++;
+    ok = voice_json_walk(data, len, voice_json_reply_scalar, &r, &w, af);
+
+    *text_len = r.len;
+
+    if (!ok) {
+        return VOICE_JSON_INVALID;
     }
 
-    *text_len = 0;
+    if (r.error) {
+        return VOICE_JSON_ERROR;
+    }
 
-    h = yajl_alloc(&voice_json_callbacks, (yajl_alloc_funcs *) af, &r);
+    return r.found && r.len ? VOICE_JSON_TEXT : VOICE_JSON_NONE;
+}
+
+
+int
+voice_json_walk(const uint8_t *data, size_t len, voice_json_walk_pt scalar,
+    void *ctx, voice_json_walk_t *w, const yajl_alloc_funcs *af)
+{
+    yajl_handle            h;
+    yajl_status            st;
+    voice_json_walk_ctx_t  c;
+
+    memset(w, 0, sizeof(*w));
+
+    c.w = w;
+    c.scalar = scalar;
+    c.ctx = ctx;
+
+    h = yajl_alloc(&voice_json_walk_callbacks, (yajl_alloc_funcs *) af, &c);
     if (h == NULL) {
-        return VOICE_JSON_INVALID;
+        return 0;
     }
 
     st = yajl_parse(h, data, len);
@@ -358,15 +274,315 @@ voice_json_reply(const uint8_t *data, size_t len, const char *const *path,
 
     yajl_free(h);
 
+    return st == yajl_status_ok;
+}
+
+
+int
+voice_json_walk_at(const voice_json_walk_t *w, const char *const *path)
+{
+    int     d;
+    size_t  n;
+
+    for (d = 1; d <= w->depth; d++) {
+        if (path[d - 1] == NULL) {
+            return 0;
+        }
+
+        if (strcmp(path[d - 1], VOICE_JSON_FIRST) == 0) {
+            if (!w->array[d] || w->index[d] != 0) {
+                return 0;
+            }
+
+            continue;
+        }
+
+        n = strlen(path[d - 1]);
+
+        if (w->array[d] || w->key_len[d] != n || n > VOICE_JSON_WALK_KEY
+            || memcmp(w->key[d], path[d - 1], n) != 0)
+        {
+            return 0;
+        }
+    }
+
+    return path[w->depth] == NULL;
+}
+
+
+/* a value at the current depth: the next element of an array */
+
+static void
+voice_json_walk_element(voice_json_walk_t *w)
+{
+    if (w->depth > 0 && w->array[w->depth]) {
+        w->index[w->depth]++;
+    }
+}
+
+
+static int
+voice_json_walk_report(void *ctx, int type, const uint8_t *s, size_t len)
+{
+    voice_json_walk_ctx_t  *c = ctx;
+
+    voice_json_walk_element(c->w);
+
+    c->scalar(c->ctx, c->w, type, s, len);
+
+    return 1;
+}
+
+
+static int
+voice_json_walk_null(void *ctx)
+{
+    return voice_json_walk_report(ctx, VOICE_JSON_WALK_NULL,
+                                  (const uint8_t *) "null", 4);
+}
+
+
+static int
+voice_json_walk_bool(void *ctx, int b)
+{
+    return voice_json_walk_report(ctx, VOICE_JSON_WALK_BOOL,
+                                  (const uint8_t *) (b ? "true" : "false"),
+                                  b ? 4 : 5);
+}
+
+
+static int
+voice_json_walk_number(void *ctx, const char *s, size_t len)
+{
+    return voice_json_walk_report(ctx, VOICE_JSON_WALK_NUMBER,
+                                  (const uint8_t *) s, len);
+}
+
+
+static int
+voice_json_walk_string(void *ctx, const unsigned char *s, size_t len)
+{
+    return voice_json_walk_report(ctx, VOICE_JSON_WALK_STRING, s, len);
+}
+
+
+static int
+voice_json_walk_open(void *ctx, int array)
+{
+    voice_json_walk_ctx_t  *c = ctx;
+    voice_json_walk_t      *w = c->w;
+
+    voice_json_walk_element(w);
+
+    if (w->depth == 0) {
+        w->top = array ? VOICE_JSON_WALK_ARRAY : VOICE_JSON_WALK_OBJECT;
+    }
+
+    if (++w->depth >= VOICE_JSON_WALK_DEPTH) {
+        return 0;
+    }
+
+    w->array[w->depth] = (uint8_t) array;
+    w->index[w->depth] = -1;
+    w->key_len[w->depth] = 0;
+
+    return 1;
+}
+
+
+static int
+voice_json_walk_start_map(void *ctx)
+{
+    return voice_json_walk_open(ctx, 0);
+}
+
+
+static int
+voice_json_walk_start_array(void *ctx)
+{
+    return voice_json_walk_open(ctx, 1);
+}
+
+
+/* a key too long to keep is kept as its length, which no path matches */
+
+static int
+voice_json_walk_key(void *ctx, const unsigned char *s, size_t len)
+{
+    voice_json_walk_ctx_t  *c = ctx;
+    voice_json_walk_t      *w = c->w;
+
+    memcpy(w->key[w->depth], s,
+           len < VOICE_JSON_WALK_KEY ? len : VOICE_JSON_WALK_KEY);
+    w->key_len[w->depth] = len;
+
+    return 1;
+}
+
+
+static int
+voice_json_walk_end(void *ctx)
+{
+    voice_json_walk_ctx_t  *c = ctx;
+
+    c->w->depth--;
+
+    return 1;
+}
+
+
+int
+voice_json_walk_top(const voice_json_walk_t *w, const char *name)
+{
+    size_t  n;
+
+    n = strlen(name);
+
+    return w->depth == 1 && !w->array[1] && w->key_len[1] == n
+           && n <= VOICE_JSON_WALK_KEY && memcmp(w->key[1], name, n) == 0;
+}
+
+
+int
+voice_json_event(const uint8_t *data, size_t len,
+    const voice_json_event_t *events, size_t n, voice_json_walk_pt scalar,
+    void *ctx, uint8_t *text, size_t cap, size_t *text_len,
+    const yajl_alloc_funcs *af)
+{
+    size_t                     i;
+    voice_json_walk_t          w;
+    voice_json_event_reader_t  r;
+
+    memset(&r, 0, sizeof(r));
+    r.events = events;
+    r.n = n < VOICE_JSON_EVENT_MAX ? n : VOICE_JSON_EVENT_MAX;
+    r.event = VOICE_JSON_EVENT_NONE;
+    r.rank = VOICE_JSON_EVENT_TEXTS;
+    r.scalar = scalar;
+    r.ctx = ctx;
+    r.text = text;
+    r.cap = cap;
+
+    *text_len = 0;
+
+    if (!voice_json_walk(data, len, voice_json_event_scalar, &r, &w, af)
+        || w.top != VOICE_JSON_WALK_OBJECT)
+    {
+        return VOICE_JSON_EVENT_INVALID;
+    }
+
+    /* no type: the first typeless event whose text the message has */
+
+    for (i = 0; i < r.n && r.event == VOICE_JSON_EVENT_NONE; i++) {
+        if (events[i].type == NULL && (r.early & (1u << i))) {
+            r.event = (long) i;
+        }
+    }
+
+    if (r.event < 0) {
+        return VOICE_JSON_EVENT_OTHER;
+    }
+
+    if (r.again || (r.early & (1u << r.event))) {
+        r.forced = 1;
+        r.len = 0;
+        r.rank = VOICE_JSON_EVENT_TEXTS;
+
+        (void) voice_json_walk(data, len, voice_json_event_scalar, &r, &w,
+                               af);
+    }
+
     *text_len = r.len;
 
-    if (st != yajl_status_ok) {
-        return VOICE_JSON_INVALID;
+    return events[r.event].code;
+}
+
+
+static long
+voice_json_event_find(voice_json_event_reader_t *r, const uint8_t *s,
+    size_t len)
+{
+    size_t       i;
+    const char  *t;
+
+    for (i = 0; i < r->n; i++) {
+        t = r->events[i].type;
+
+        if (t && strlen(t) == len && memcmp(t, s, len) == 0) {
+            return (long) i;
+        }
     }
 
-    if (r.error) {
-        return VOICE_JSON_ERROR;
+    return VOICE_JSON_EVENT_UNKNOWN;
+}
+
+
+static void
+voice_json_event_scalar(void *ctx, const voice_json_walk_t *w, int type,
+    const uint8_t *s, size_t len)
+{
+    int                         j;
+    long                        e;
+    size_t                      i;
+    voice_json_event_reader_t  *r = ctx;
+    const char *const *const   *paths;
+
+    if (r->scalar) {
+        r->scalar(r->ctx, w, type, s, len);
     }
 
-    return r.found && r.len ? VOICE_JSON_TEXT : VOICE_JSON_NONE;
+    if (type != VOICE_JSON_WALK_STRING) {
+        return;
+    }
+
+    if (voice_json_walk_top(w, "type")) {
+        e = voice_json_event_find(r, s, len);
+
+        /* a second type that differs: only a second walk can tell */
+
+        if (r->event != VOICE_JSON_EVENT_NONE && r->event != e) {
+            r->again = 1;
+        }
+
+        if (!r->forced) {
+            r->event = e;
+        }
+
+        return;
+    }
+
+    /* no type yet: note whose text this could be */
+
+    if (r->event == VOICE_JSON_EVENT_NONE) {
+        for (i = 0; i < r->n; i++) {
+            paths = r->events[i].text;
+
+            for (j = 0; j < VOICE_JSON_EVENT_TEXTS; j++) {
+                if (paths[j] && voice_json_walk_at(w, paths[j])) {
+                    r->early |= 1u << i;
+                }
+            }
+        }
+
+        return;
+    }
+
+    if (r->event < 0) {
+        return;
+    }
+
+    paths = r->events[r->event].text;
+
+    for (j = 0; j < r->rank && paths[j]; j++) {
+        if (voice_json_walk_at(w, paths[j])) {
+            r->rank = j;
+            r->len = voice_utf8_cut(s, len, r->cap);
+
+            if (r->len) {
+                memcpy(r->text, s, r->len);
+            }
+
+            return;
+        }
+    }
 }

@@ -4,7 +4,8 @@
 
 /*
  * JSON as the providers speak it: text escaped into the bodies we send,
- * and one string read out of the replies they send back.
+ * one string read out of the replies they send back, and a walk over
+ * their event messages.
  */
 
 #ifndef VOICE_JSON_H
@@ -28,6 +29,58 @@
 /* a path element: the first element of an array */
 #define VOICE_JSON_FIRST     "[0]"
 
+/* the walk: documents nested this deep are invalid */
+#define VOICE_JSON_WALK_DEPTH    8
+
+/* longer keys are walked past, but sit at no path */
+#define VOICE_JSON_WALK_KEY      32
+
+/* what a scalar is; s is its text ("true", "-1.5e3", a string unescaped) */
+#define VOICE_JSON_WALK_NULL     0
+#define VOICE_JSON_WALK_BOOL     1
+#define VOICE_JSON_WALK_NUMBER   2
+#define VOICE_JSON_WALK_STRING   3
+
+/* what the document is, when the walk is over */
+#define VOICE_JSON_WALK_SCALAR   0
+#define VOICE_JSON_WALK_OBJECT   1
+#define VOICE_JSON_WALK_ARRAY    2
+
+/* what voice_json_event() returns besides an event's own code */
+#define VOICE_JSON_EVENT_INVALID -1     /* not JSON, not an object */
+#define VOICE_JSON_EVENT_OTHER    0     /* a type not in the table, none */
+
+/* the most events in a table, and text paths of an event */
+#define VOICE_JSON_EVENT_MAX     32
+#define VOICE_JSON_EVENT_TEXTS   4
+
+
+typedef struct {
+    int       depth;                /* 1: a member of the top value */
+    int       top;                  /* VOICE_JSON_WALK_OBJECT, ... */
+
+    /* per level: an object's current key, or an array's current index */
+    uint8_t   array[VOICE_JSON_WALK_DEPTH];
+    int       index[VOICE_JSON_WALK_DEPTH];
+    size_t    key_len[VOICE_JSON_WALK_DEPTH];
+    char      key[VOICE_JSON_WALK_DEPTH][VOICE_JSON_WALK_KEY];
+} voice_json_walk_t;
+
+
+typedef void (*voice_json_walk_pt)(void *ctx, const voice_json_walk_t *w,
+    int type, const uint8_t *s, size_t len);
+
+
+/*
+ * An event message of a provider: its top-level "type" (NULL: a message
+ * with no "type" but a string at one of the text paths), the code it is
+ * read as, and where its text is, best first, NULL after the last.
+ */
+typedef struct {
+    const char          *type;
+    int                  code;
+    const char *const   *text[VOICE_JSON_EVENT_TEXTS];
+} voice_json_event_t;
 
 /*
  * Escapes text for the inside of a JSON string: quote, backslash and
@@ -51,6 +104,43 @@ size_t voice_json_put(uint8_t *out, size_t at, const uint8_t *in,
  */
 int voice_json_reply(const uint8_t *data, size_t len,
     const char *const *path, uint8_t *text, size_t cap, size_t *text_len,
+    const yajl_alloc_funcs *af);
+
+/*
+ * A walk for the readers of providers' event messages, which pick a few
+ * fields out of objects whose keys come in any order: calls scalar for
+ * each scalar of the document in order, w saying where it sits.
+ * Returns 1 if all of data is one JSON value, 0 if not (the walk stops
+ * there).  Strings are valid UTF-8: yajl refuses documents with other
+ * bytes in a string.
+ */
+int voice_json_walk(const uint8_t *data, size_t len,
+    voice_json_walk_pt scalar, void *ctx, voice_json_walk_t *w,
+    const yajl_alloc_funcs *af);
+
+/*
+ * 1 if the scalar being reported sits at path: object keys from the
+ * top, NULL-terminated, VOICE_JSON_FIRST ("[0]") for an array's first
+ * element
+ */
+int voice_json_walk_at(const voice_json_walk_t *w, const char *const *path);
+
+/* 1 if the scalar being reported is the member "name" of the top object */
+int voice_json_walk_top(const voice_json_walk_t *w, const char *name);
+
+/*
+ * Reads an event message by a table of n events (at most
+ * VOICE_JSON_EVENT_MAX): returns the code of the event its "type" names
+ * and copies the event's text, the string at the first of its text
+ * paths the message has, into text (at most cap bytes, never cutting a
+ * UTF-8 sequence); *text_len is 0 for anything else.  Each scalar goes
+ * to scalar(ctx) too when set.  Keys come in any order, so a message
+ * whose text comes before its "type" is walked twice, and scalar sees
+ * its scalars twice.
+ */
+int voice_json_event(const uint8_t *data, size_t len,
+    const voice_json_event_t *events, size_t n, voice_json_walk_pt scalar,
+    void *ctx, uint8_t *text, size_t cap, size_t *text_len,
     const yajl_alloc_funcs *af);
 
 #endif /* VOICE_JSON_H */

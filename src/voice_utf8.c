@@ -88,3 +88,26 @@ voice_utf8_seq_len(const uint8_t *p, size_t len)
 
     return n;
 }
+
+
+size_t
+voice_utf8_cut(const uint8_t *p, size_t len, size_t max)
+{
+    size_t  i;
+
+    if (len <= max) {
+        return len;
+    }
+
+    /* p[max] continues a sequence: does the lead before it reach past */
+
+    for (i = max; i > 0 && max - i < 3 && (p[i] & 0xc0) == 0x80; i--) {
+        /* void */
+    }
+
+    if (i < max && voice_utf8_seq_len(p + i, len - i) > max - i) {
+        return i;
+    }
+
+    return max;
+}

@@ -20,4 +20,10 @@ int voice_utf8_valid(const uint8_t *p, size_t len);
 /* the length of the valid sequence at p (1 for ASCII), or 0 */
 size_t voice_utf8_seq_len(const uint8_t *p, size_t len);
 
+/*
+ * How much of p[0..len) fits in max bytes without cutting a valid
+ * sequence in two: len if it all fits, else max or a little less.
+ */
+size_t voice_utf8_cut(const uint8_t *p, size_t len, size_t max);
+
 #endif /* VOICE_UTF8_H */

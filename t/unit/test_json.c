@@ -3,9 +3,9 @@
  */
 
 /*
- * JSON both ways: escaping always makes a valid string, and the reply
+ * JSON both ways: escaping always makes a valid string, the reply
  * reader finds the string at its path, or the error's message, and
- * nothing else.
+ * nothing else, and the walk says where each scalar sits.
  */
 
 #include "unit.h"
@@ -38,6 +38,84 @@ reply(const char *json, const char *const *path, char *text, size_t cap)
     text[n] = '\0';
 
     return rc;
+}
+
+
+/*
+ * The walk: each scalar in order, as "<type><depth><at path p>" into the
+ * log, p being the first path of the list that names where it sits
+ */
+
+static const char *const  walk_a0[] = { "a", VOICE_JSON_FIRST, NULL };
+static const char *const  walk_a0b[] = {
+    "a", VOICE_JSON_FIRST, "b", NULL
+};
+static const char *const  walk_k[] = {
+    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", NULL
+};
+static const char *const *const  walk_paths[] = {
+    top, walk_a0, walk_a0b, walk_k, NULL
+};
+
+
+static void
+walk_log(void *ctx, const voice_json_walk_t *w, int type, const uint8_t *s,
+    size_t len)
+{
+    int    i;
+    char  *log = ctx;
+
+    (void) s;
+    (void) len;
+
+    for (i = 0; walk_paths[i]; i++) {
+        if (voice_json_walk_at(w, walk_paths[i])) {
+            break;
+        }
+    }
+
+    sprintf(log + strlen(log), "%d%d%c%c ", type, w->depth,
+            walk_paths[i] ? '0' + i : '-',
+            voice_json_walk_top(w, "text") ? 't' : '-');
+}
+
+
+static void
+test_walk(void)
+{
+    char               log[256];
+    voice_json_walk_t  w;
+    static const char  doc[] =
+        "{\"text\":null,\"a\":[{\"b\":1},true],\"a\":[7],"
+        "\"x\":{\"text\":\"s\"},"
+        "\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\":2,"
+        "\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\":3,"
+        "\"b\":[[\"n\"],\"o\"],\"text\":false}";
+
+    log[0] = '\0';
+    CHECK_INT(voice_json_walk((const uint8_t *) doc, sizeof(doc) - 1,
+                              walk_log, log, &w, NULL), 1);
+    CHECK_STR(log, "010t 232- 12-- 221- 32-- 213- 21-- 33-- 32-- "
+                   "110t ");
+    CHECK_INT(w.top, VOICE_JSON_WALK_OBJECT);
+    CHECK_INT(w.depth, 0);
+
+    /* a scalar alone, an array, and what is not JSON */
+
+    log[0] = '\0';
+    CHECK_INT(voice_json_walk((const uint8_t *) "\"s\"", 3, walk_log, log,
+                              &w, NULL), 1);
+    CHECK_STR(log, "30-- ");
+    CHECK_INT(w.top, VOICE_JSON_WALK_SCALAR);
+    CHECK_INT(voice_json_walk((const uint8_t *) "[1]", 3, walk_log, log, &w,
+                              NULL), 1);
+    CHECK_INT(w.top, VOICE_JSON_WALK_ARRAY);
+    CHECK_INT(voice_json_walk((const uint8_t *) "{\"a\":", 5, walk_log, log,
+                              &w, NULL), 0);
+    CHECK_INT(voice_json_walk((const uint8_t *) "[[[[[[[1]]]]]]]", 15,
+                              walk_log, log, &w, NULL), 1);
+    CHECK_INT(voice_json_walk((const uint8_t *) "[[[[[[[[1]]]]]]]]", 17,
+                              walk_log, log, &w, NULL), 0);
 }
 
 
@@ -115,6 +193,8 @@ main(void)
     CHECK_INT(reply("{\"text\":\"a\"} x", top, text, 255),
               VOICE_JSON_INVALID);
     CHECK_INT(reply("{\"text\":\"a\"", top, text, 255), VOICE_JSON_INVALID);
+
+    test_walk();
 
     UNIT_DONE("json");
 }

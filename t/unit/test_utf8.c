@@ -320,5 +320,40 @@ main(void)
     CHECK_INT(voice_utf8_seq_len((const uint8_t *) "ab", 2), 1);
     CHECK_INT(voice_utf8_seq_len((const uint8_t *) "\x80z", 2), 0);
 
+    /*
+     * Cutting to fit: every code point between two ASCII bytes, at every
+     * limit, keeps whole sequences only and as many bytes as that allows
+     */
+
+    bad = 0;
+
+    for (u = 0x80; u <= 0x10ffff; u++) {
+        if (u >= 0xd800 && u <= 0xdfff) {
+            continue;
+        }
+
+        s[0] = 'a';
+        n = 1 + ref_encode(u, s + 1);
+        s[n++] = 'b';
+
+        for (k = 0; k <= n + 1; k++) {
+            if (voice_utf8_cut(s, n, k)
+                != (k >= n ? n : k >= n - 1 ? n - 1 : k >= 1 ? 1 : 0))
+            {
+                bad++;
+            }
+        }
+    }
+
+    CHECK_INT(bad, 0);
+
+    /* what is not UTF-8 is cut where the limit says */
+
+    CHECK_INT(voice_utf8_cut((const uint8_t *) "\x80\x80\x80\x80\x80", 5, 3),
+              3);
+    CHECK_INT(voice_utf8_cut((const uint8_t *) "\xe2\x82z", 3, 1), 1);
+    CHECK_INT(voice_utf8_cut((const uint8_t *) "\xe2\x82\xac", 3, 2), 0);
+    CHECK_INT(voice_utf8_cut((const uint8_t *) "", 0, 0), 0);
+
     UNIT_DONE("utf8");
 }
