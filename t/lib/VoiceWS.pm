@@ -132,6 +132,24 @@ sub send_frame {
 sub send_text { $_[0]->send_frame(op => 1, payload => $_[1]) }
 sub send_json { $_[0]->send_text($json->encode($_[1])) }
 
+# The head of the frame that bytes begin with: (its first byte, the
+# mask bit, the payload's length, the length of the head up to the mask
+# key), () while it is incomplete.
+sub frame_head {
+    my ($b) = @_;
+    return () if length $b < 2;
+    my ($b0, $b1) = unpack 'CC', $b;
+    my ($len, $off) = ($b1 & 0x7f, 2);
+    if ($len == 126) {
+        return () if length $b < 4;
+        ($len, $off) = (unpack('n', substr $b, 2, 2), 4);
+    } elsif ($len == 127) {
+        return () if length $b < 10;
+        ($len, $off) = (unpack('Q>', substr $b, 2, 8), 10);
+    }
+    return ($b0, $b1 & 0x80, $len, $off);
+}
+
 # Next server frame: (opcode, payload), () on timeout or EOF.  Server
 # frames must not be masked.
 sub read_frame {
@@ -140,26 +158,13 @@ sub read_frame {
     my $end = time + $timeout;
     while (1) {
         my $b = $self->{buf};
-        if (length $b >= 2) {
-            my ($b0, $b1) = unpack 'CC', $b;
-            die "server frame is masked" if $b1 & 0x80;
-            my $len = $b1 & 0x7f;
-            my $off = 2;
-            if ($len == 126) {
-                goto more if length $b < 4;
-                $len = unpack 'n', substr $b, 2, 2;
-                $off = 4;
-            } elsif ($len == 127) {
-                goto more if length $b < 10;
-                $len = unpack 'Q>', substr $b, 2, 8;
-                $off = 10;
-            }
+        if (my ($b0, $masked, $len, $off) = frame_head($b)) {
+            die "server frame is masked" if $masked;
             if (length $b >= $off + $len) {
                 substr $self->{buf}, 0, $off + $len, '';
                 return ($b0 & 0x0f, substr($b, $off, $len), $b0 & 0x80);
             }
         }
-      more:
         my $left = $end - time;
         return () if $left <= 0 || $self->fill($left) <= 0;
     }
