@@ -133,3 +133,13 @@ voice_vad_set_speaking(voice_vad_t *v, int speaking)
 {
     v->speaking = speaking;
 }
+
+
+void
+voice_vad_end(voice_vad_t *v)
+{
+    v->in_speech = 0;
+    v->silence_run_ms = 0;
+    v->utterance_ms = 0;
+    v->ended_by_limit = 0;
+}

@@ -65,4 +65,10 @@ int voice_vad_frame(voice_vad_t *v, const int16_t *pcm);
 
 void voice_vad_set_speaking(voice_vad_t *v, int speaking);
 
+/*
+ * The utterance was ended by other means (a streaming recognizer's own
+ * end of speech): the next voiced frames are a new onset.
+ */
+void voice_vad_end(voice_vad_t *v);
+
 #endif /* VOICE_VAD_H */

@@ -88,14 +88,14 @@ typedef struct {
 
 
 static int
-run(size_t n, voice_vad_t *v, ev_t *evs, int max)
+run_from(size_t from, size_t n, voice_vad_t *v, ev_t *evs, int max)
 {
     size_t  i;
     int     e, k;
 
     k = 0;
 
-    for (i = 0; i + VOICE_VAD_FRAME <= n; i += VOICE_VAD_FRAME) {
+    for (i = from; i + VOICE_VAD_FRAME <= n; i += VOICE_VAD_FRAME) {
         e = voice_vad_frame(v, sig + i);
 
         if (e != VOICE_VAD_NONE && k < max) {
@@ -106,6 +106,13 @@ run(size_t n, voice_vad_t *v, ev_t *evs, int max)
     }
 
     return k;
+}
+
+
+static int
+run(size_t n, voice_vad_t *v, ev_t *evs, int max)
+{
+    return run_from(0, n, v, evs, max);
 }
 
 
@@ -191,6 +198,25 @@ main(void)
     voice_vad_set_speaking(&v, 1);
     n = run(MS(3000), &v, ev, 16);
     CHECK(n >= 1 && ev[0].event == VOICE_VAD_SPEECH_START);
+
+    /*
+     * ended by a recognizer while the caller pauses: no end of the VAD's
+     * own follows, and the caller going on is a new onset
+     */
+
+    background(MS(5000), -55);
+    speech(500, 1500, -20);
+    speech(1900, 3000, -20);
+    voice_vad_init(&v, &conf);
+    n = run_from(0, MS(1600), &v, ev, 16);
+    CHECK_INT(n, 1);
+    CHECK_INT(ev[0].event, VOICE_VAD_SPEECH_START);
+    voice_vad_end(&v);
+    n = run_from(MS(1600), MS(5000), &v, ev, 16);
+    CHECK_INT(n, 2);
+    CHECK_INT(ev[0].event, VOICE_VAD_SPEECH_START);
+    CHECK(ev[0].at_ms >= 1900 && ev[0].at_ms <= 2300);
+    CHECK_INT(ev[1].event, VOICE_VAD_UTTERANCE_END);
 
     UNIT_DONE("vad");
 }
