@@ -89,6 +89,29 @@ static ngx_int_t ngx_http_voice_variable_duration(ngx_http_request_t *r,
 
 static char *ngx_http_voice_tts_format(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_voice_stt_stream(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_voice_stt_stream_header(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_voice_barge_in_ignore(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_voice_merge_stt_stream(ngx_conf_t *cf,
+    ngx_http_voice_agent_conf_t *conf, ngx_http_voice_agent_conf_t *prev);
+
+
+static ngx_conf_enum_t  ngx_http_voice_stt_dialects[] = {
+    { ngx_string("deepgram"), NGX_HTTP_VOICE_STT_STREAM_DEEPGRAM },
+    { ngx_string("openai"), NGX_HTTP_VOICE_STT_STREAM_OPENAI },
+    { ngx_null_string, 0 }
+};
+
+
+/* a lone backchannel is not an interruption */
+
+static u_char  *ngx_http_voice_backchannels[] = {
+    (u_char *) "okay", (u_char *) "yeah", (u_char *) "uh-huh",
+    (u_char *) "mhm", (u_char *) "right", NULL
+};
 
 
 static ngx_conf_enum_t  ngx_http_voice_dialects[] = {
@@ -186,6 +209,70 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_voice_loc_conf_t, agent.stt.uri),
       NULL },
+
+    { ngx_string("voice_stt_stream"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_voice_stt_stream,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voice_stt_stream_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_voice_stt_stream_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voice_stt_stream_dialect"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.stt_stream.dialect),
+      &ngx_http_voice_stt_dialects },
+
+    { ngx_string("voice_stt_stream_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.stt_stream.timeout),
+      NULL },
+
+    { ngx_string("voice_upstream_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t,
+               agent.stt_stream.upstream.connect_timeout),
+      NULL },
+
+    { ngx_string("voice_upstream_read_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t,
+               agent.stt_stream.upstream.read_timeout),
+      NULL },
+
+#if (NGX_HTTP_SSL)
+
+    { ngx_string("voice_upstream_ssl_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t,
+               agent.stt_stream.upstream.ssl_verify),
+      NULL },
+
+    { ngx_string("voice_upstream_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t,
+               agent.stt_stream.upstream.ssl_trusted_certificate),
+      NULL },
+
+#endif
 
     { ngx_string("voice_llm"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -290,6 +377,34 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_voice_loc_conf_t, agent.barge_in),
+      NULL },
+
+    { ngx_string("voice_barge_in_min_words"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.barge_in_words),
+      NULL },
+
+    { ngx_string("voice_barge_in_ignore"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_voice_barge_in_ignore,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voice_speculative"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.speculative),
+      NULL },
+
+    { ngx_string("voice_speculative_silence"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.speculative_silence),
       NULL },
 
     { ngx_string("voice_max_utterance"),
@@ -453,6 +568,19 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->agent.vad_silence = NGX_CONF_UNSET_MSEC;
     vlcf->agent.vad_min_speech = NGX_CONF_UNSET_MSEC;
     vlcf->agent.barge_in = NGX_CONF_UNSET;
+    vlcf->agent.barge_in_words = NGX_CONF_UNSET_UINT;
+    vlcf->agent.speculative = NGX_CONF_UNSET;
+    vlcf->agent.speculative_silence = NGX_CONF_UNSET_MSEC;
+    vlcf->agent.barge_in_ignore = NGX_CONF_UNSET_PTR;
+
+    vlcf->agent.stt_stream.dialect = NGX_CONF_UNSET_UINT;
+    vlcf->agent.stt_stream.timeout = NGX_CONF_UNSET_MSEC;
+    vlcf->agent.stt_stream.upstream.headers = NGX_CONF_UNSET_PTR;
+    vlcf->agent.stt_stream.upstream.connect_timeout = NGX_CONF_UNSET_MSEC;
+    vlcf->agent.stt_stream.upstream.read_timeout = NGX_CONF_UNSET_MSEC;
+#if (NGX_HTTP_SSL)
+    vlcf->agent.stt_stream.upstream.ssl_verify = NGX_CONF_UNSET;
+#endif
     vlcf->agent.max_utterance = NGX_CONF_UNSET_MSEC;
 
     return vlcf;
@@ -517,6 +645,15 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(ag->vad_silence, pag->vad_silence, 500);
     ngx_conf_merge_msec_value(ag->vad_min_speech, pag->vad_min_speech, 200);
     ngx_conf_merge_value(ag->barge_in, pag->barge_in, 1);
+    ngx_conf_merge_uint_value(ag->barge_in_words, pag->barge_in_words, 1);
+    ngx_conf_merge_value(ag->speculative, pag->speculative, 0);
+    ngx_conf_merge_msec_value(ag->speculative_silence,
+                              pag->speculative_silence, 200);
+
+    rv = ngx_http_voice_merge_stt_stream(cf, ag, pag);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
     ngx_conf_merge_msec_value(ag->max_utterance, pag->max_utterance, 30000);
 
     if (conf->stream.max_message < 1024) {
@@ -553,6 +690,16 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (ag->vad_silence < 100) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_vad_silence\" must be at least 100ms");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ag->speculative && (ag->speculative_silence < 20
+                            || ag->speculative_silence >= ag->vad_silence))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_speculative_silence\" must be at least "
+                           "20ms and less than \"voice_vad_silence\" (%M)",
+                           ag->vad_silence);
         return NGX_CONF_ERROR;
     }
 
@@ -599,17 +746,91 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static char *
 ngx_http_voice_agent_check(ngx_conf_t *cf, ngx_http_voice_loc_conf_t *conf)
 {
-    if (conf->agent.stt.uri.len == 0 || conf->agent.llm.uri.len == 0
-        || conf->agent.tts.uri.len == 0)
+    if ((conf->agent.stt.uri.len == 0
+         && conf->agent.stt_stream.upstream.url.len == 0)
+        || conf->agent.llm.uri.len == 0 || conf->agent.tts.uri.len == 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_media_stream agent\" in location \"%V\" "
-                           "requires \"voice_stt\", \"voice_llm\" and "
-                           "\"voice_tts\"", conf->handler_location);
+                           "requires \"voice_stt\" (or \"voice_stt_stream\"), "
+                           "\"voice_llm\" and \"voice_tts\"",
+                           conf->handler_location);
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* the streaming recognizer: a URL, inherited whole, and its client */
+
+static char *
+ngx_http_voice_merge_stt_stream(ngx_conf_t *cf,
+    ngx_http_voice_agent_conf_t *conf, ngx_http_voice_agent_conf_t *prev)
+{
+    u_char                          **w;
+    voice_words_t                    *word;
+    ngx_http_voice_upstream_conf_t   *u, *pu;
+
+    u = &conf->stt_stream.upstream;
+    pu = &prev->stt_stream.upstream;
+
+    if (u->url.len == 0 && pu->url.len) {
+        u->url = pu->url;
+        u->host = pu->host;
+        u->port = pu->port;
+        u->uri = pu->uri;
+        u->addrs = pu->addrs;
+        u->naddrs = pu->naddrs;
+        u->secure = pu->secure;
+#if (NGX_HTTP_SSL)
+        u->ssl = pu->ssl;
+#endif
+    }
+
+    ngx_conf_merge_ptr_value(u->headers, pu->headers, NULL);
+    ngx_conf_merge_msec_value(u->connect_timeout, pu->connect_timeout, 5000);
+    ngx_conf_merge_msec_value(u->read_timeout, pu->read_timeout, 30000);
+#if (NGX_HTTP_SSL)
+    ngx_conf_merge_value(u->ssl_verify, pu->ssl_verify, 1);
+    ngx_conf_merge_str_value(u->ssl_trusted_certificate,
+                             pu->ssl_trusted_certificate, "");
+#endif
+    u->max_message = 64 * 1024;
+
+    ngx_conf_merge_uint_value(conf->stt_stream.dialect,
+                              prev->stt_stream.dialect,
+                              NGX_HTTP_VOICE_STT_STREAM_DEEPGRAM);
+    ngx_conf_merge_msec_value(conf->stt_stream.timeout,
+                              prev->stt_stream.timeout, 1000);
+
+    conf->stt_stream.model = conf->stt.model;
+    conf->stt_stream.language = conf->stt.language;
+
+    if (conf->barge_in_ignore == NGX_CONF_UNSET_PTR) {
+
+        if (prev->barge_in_ignore == NGX_CONF_UNSET_PTR) {
+            prev->barge_in_ignore = ngx_array_create(cf->pool, 5,
+                                                     sizeof(voice_words_t));
+            if (prev->barge_in_ignore == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            for (w = ngx_http_voice_backchannels; *w; w++) {
+                word = ngx_array_push(prev->barge_in_ignore);
+                if (word == NULL) {
+                    return NGX_CONF_ERROR;
+                }
+
+                word->word = *w;
+                word->len = ngx_strlen(*w);
+            }
+        }
+
+        conf->barge_in_ignore = prev->barge_in_ignore;
+    }
+
+    return ngx_http_voice_upstream_merge(cf, u, "voice_stt_stream");
 }
 
 
@@ -780,6 +1001,116 @@ ngx_http_voice_tts_format(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                        &value[1]);
 
     return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_voice_stt_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_voice_loc_conf_t  *vlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (vlcf->agent.stt_stream.upstream.url.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    return ngx_http_voice_upstream_parse_url(cf,
+                                             &vlcf->agent.stt_stream.upstream,
+                                             &value[1]);
+}
+
+
+static char *
+ngx_http_voice_stt_stream_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_voice_loc_conf_t  *vlcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_array_t                      **headers;
+    ngx_http_voice_upstream_header_t  *h;
+    ngx_http_compile_complex_value_t   ccv;
+
+    headers = &vlcf->agent.stt_stream.upstream.headers;
+
+    if (*headers == NGX_CONF_UNSET_PTR) {
+        *headers = ngx_array_create(cf->pool, 2,
+                                    sizeof(ngx_http_voice_upstream_header_t));
+        if (*headers == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    h = ngx_array_push(*headers);
+    if (h == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "has an empty header name";
+    }
+
+    h->name = value[1];
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &h->value;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_voice_barge_in_ignore(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_voice_loc_conf_t  *vlcf = conf;
+
+    ngx_str_t      *value;
+    ngx_uint_t      i;
+    voice_words_t  *word;
+
+    if (vlcf->agent.barge_in_ignore != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    vlcf->agent.barge_in_ignore = ngx_array_create(cf->pool,
+                                                   cf->args->nelts - 1,
+                                                   sizeof(voice_words_t));
+    if (vlcf->agent.barge_in_ignore == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* "voice_barge_in_ignore off;": every word counts */
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        return NGX_CONF_OK;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        word = ngx_array_push(vlcf->agent.barge_in_ignore);
+        if (word == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        word->word = value[i].data;
+        word->len = value[i].len;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

@@ -13,8 +13,21 @@
  * and keeps in the history only what the caller heard.
  *
  * The hand-offs live beside it: ngx_http_voice_stt.c (the utterance to
- * text), ngx_http_voice_llm.c (the history and the streamed completion),
- * ngx_http_voice_reply.c (sentences to TTS and the ordered playout).
+ * text in one request) or ngx_http_voice_stt_stream.c (the caller's audio
+ * to a streaming recognizer as they speak), ngx_http_voice_llm.c (the
+ * history and the streamed completion), ngx_http_voice_reply.c
+ * (sentences to TTS and the ordered playout).
+ *
+ * With voice_speculative, the transcript is asked for after
+ * voice_speculative_silence, and the LLM and TTS requests start at once;
+ * nothing plays until voice_vad_silence has passed, and if the caller
+ * goes on first, that reply is dropped unheard and its turn taken back
+ * from the history.
+ *
+ * With a streaming recognizer, caller speech during a reply interrupts
+ * only once its interim words count (voice_barge_in_min_words, less
+ * voice_barge_in_ignore), so a cough or an "okay" does not; and an
+ * utterance the recognizer loses goes the batch way (voice_stt).
  */
 
 #include <ngx_config.h>
@@ -52,6 +65,7 @@ typedef struct {
     ngx_http_voice_agent_state_e  state;
 
     voice_vad_t                   vad;
+    u_char                        uframe[VOICE_VAD_FRAME];  /* as sent */
     int16_t                       frame[VOICE_VAD_FRAME];
     size_t                        nframe;
     int16_t                       preroll[NGX_HTTP_VOICE_AGENT_PREROLL];
@@ -65,6 +79,7 @@ typedef struct {
     size_t                        kept;           /* being transcribed */
 
     ngx_http_voice_stt_t          stt;
+    ngx_http_voice_stt_stream_t   ss;
     ngx_http_voice_llm_t          llm;
     ngx_http_voice_reply_t        reply;
 
@@ -73,9 +88,18 @@ typedef struct {
     ngx_msec_t                    t_end;          /* utterance ended */
     ngx_msec_t                    endpointing;
     ngx_msec_t                    stt_ms;
+    ngx_msec_t                    t_stt;          /* transcript asked */
     uint64_t                      stt_llm_us;     /* transcript -> LLM */
 
     unsigned                      greeting:1;
+    unsigned                      stream_stt:1;   /* configured */
+    unsigned                      streaming:1;    /* this utterance */
+    unsigned                      barge_pending:1;    /* awaiting words */
+
+    /* a speculative turn: asked for, its transcript in, its reply going */
+    unsigned                      spec:1;
+    unsigned                      spec_heard:1;
+    unsigned                      spec_thinking:1;
 } ngx_http_voice_agent_t;
 
 
@@ -88,16 +112,29 @@ static void ngx_http_voice_agent_cleanup(void *ctx);
 
 static void ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag);
 static ngx_int_t ngx_http_voice_agent_onset(ngx_http_voice_agent_t *ag);
+static ngx_int_t ngx_http_voice_agent_preroll(ngx_http_voice_agent_t *ag,
+    size_t base);
 static ngx_int_t ngx_http_voice_agent_utt_room(ngx_http_voice_agent_t *ag,
     size_t need);
 static void ngx_http_voice_agent_utt_drop(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_agent_barge_in(ngx_http_voice_agent_t *ag);
-static void ngx_http_voice_agent_think(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_agent_think(ngx_http_voice_agent_t *ag,
+    ngx_uint_t held);
+static void ngx_http_voice_agent_speculate(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_agent_spec_drop(ngx_http_voice_agent_t *ag);
+static ngx_int_t ngx_http_voice_agent_spec_end(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_agent_check(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_agent_end_reply(ngx_http_voice_agent_t *ag);
 
-static void ngx_http_voice_agent_transcript(void *data, u_char *text,
+static void ngx_http_voice_agent_batch_done(void *data, u_char *text,
     size_t len);
+static void ngx_http_voice_agent_stream_event(void *data, ngx_uint_t event,
+    u_char *text, size_t len);
+static ngx_uint_t ngx_http_voice_agent_words(ngx_http_voice_agent_t *ag,
+    u_char *text, size_t len);
+static void ngx_http_voice_agent_batch(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_agent_transcript(ngx_http_voice_agent_t *ag,
+    u_char *text, size_t len, uint64_t since);
 static void ngx_http_voice_agent_llm_text(void *data, u_char *text,
     size_t len);
 static void ngx_http_voice_agent_llm_done(void *data, ngx_uint_t ok);
@@ -140,7 +177,20 @@ ngx_http_voice_agent_start(ngx_http_voice_stream_t *st, void *conf)
     }
 
     ngx_http_voice_stt_init(&ag->stt, &acf->stt, st,
-                            ngx_http_voice_agent_transcript, ag);
+                            ngx_http_voice_agent_batch_done, ag);
+
+    if (acf->stt_stream.upstream.url.len) {
+        ag->stream_stt = 1;
+
+        if (ngx_http_voice_stt_stream_init(&ag->ss, &acf->stt_stream, st,
+                                           ngx_http_voice_agent_stream_event,
+                                           ag)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+    }
+
     ngx_http_voice_reply_init(&ag->reply, &acf->tts, st,
                               ngx_http_voice_agent_first_audio,
                               ngx_http_voice_agent_timings, ag);
@@ -162,7 +212,7 @@ ngx_http_voice_agent_start(ngx_http_voice_stream_t *st, void *conf)
                                        acf->greeting.data,
                                        acf->greeting.len);
 
-        ngx_http_voice_reply_begin(&ag->reply);
+        ngx_http_voice_reply_begin(&ag->reply, 0);
         ngx_http_voice_reply_text(&ag->reply, acf->greeting.data,
                                   acf->greeting.len);
         ngx_http_voice_reply_text(&ag->reply, NULL, 0);
@@ -181,6 +231,7 @@ ngx_http_voice_agent_audio(void *ctx, u_char *ulaw, size_t n)
     size_t  i;
 
     for (i = 0; i < n; i++) {
+        ag->uframe[ag->nframe] = ulaw[i];
         ag->frame[ag->nframe++] = voice_ulaw_decode(ulaw[i]);
 
         if (ag->nframe == VOICE_VAD_FRAME) {
@@ -203,6 +254,10 @@ ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag)
     int     ev;
     size_t  i;
 
+    if (ag->stream_stt) {
+        ngx_http_voice_stt_stream_audio(&ag->ss, ag->uframe, VOICE_VAD_FRAME);
+    }
+
     for (i = 0; i < VOICE_VAD_FRAME; i++) {
         ag->preroll[ag->preroll_pos] = ag->frame[i];
         ag->preroll_pos = (ag->preroll_pos + 1) % NGX_HTTP_VOICE_AGENT_PREROLL;
@@ -211,7 +266,7 @@ ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag)
     ag->preroll_len = ngx_min(ag->preroll_len + VOICE_VAD_FRAME,
                               NGX_HTTP_VOICE_AGENT_PREROLL);
 
-    if (ag->state == ngx_http_voice_agent_hearing) {
+    if (ag->state == ngx_http_voice_agent_hearing || ag->barge_pending) {
         if (ngx_http_voice_agent_utt_room(ag, ag->utt_len + VOICE_VAD_FRAME)
             != NGX_OK)
         {
@@ -225,27 +280,110 @@ ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag)
 
     ev = voice_vad_frame(&ag->vad, ag->frame);
 
+    if (ag->state == ngx_http_voice_agent_hearing && ev == VOICE_VAD_NONE
+        && ag->vad.in_speech && !ag->barge_pending)
+    {
+        if (ag->spec && ag->vad.silence_run_ms == 0) {
+            ngx_http_voice_agent_spec_drop(ag);
+
+        } else if (!ag->spec && ag->conf->speculative
+                   && ag->vad.silence_run_ms >= ag->conf->speculative_silence)
+        {
+            ngx_http_voice_agent_speculate(ag);
+        }
+    }
+
     if (ev == VOICE_VAD_SPEECH_START) {
         (void) ngx_http_voice_agent_onset(ag);
         return;
     }
 
-    if (ev != VOICE_VAD_UTTERANCE_END
-        || ag->state != ngx_http_voice_agent_hearing)
-    {
+    if (ev != VOICE_VAD_UTTERANCE_END) {
+        return;
+    }
+
+    if (ag->barge_pending) {
+
+        /* a sound over the reply that held no words: the reply goes on */
+
+        ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                      "voice: caller's sound during the reply held no "
+                      "words, not an interruption");
+
+        ngx_http_voice_stt_stream_abandon(&ag->ss);
+        ag->barge_pending = 0;
+        ag->streaming = 0;
+        ngx_http_voice_agent_utt_drop(ag);
+        return;
+    }
+
+    if (ag->state != ngx_http_voice_agent_hearing) {
         return;
     }
 
     ag->t_end = ngx_current_msec;
     ag->endpointing = ag->vad.ended_by_limit ? 0 : ag->conf->vad_silence;
 
-    if (ngx_http_voice_stt_start(&ag->stt, ag->utt, ag->utt_len) != NGX_OK) {
+    /* the audio stays in case the caller goes on speaking */
+
+    ag->kept = ag->utt_len;
+    ag->state = ngx_http_voice_agent_transcribing;
+
+    if (ag->spec) {
+        switch (ngx_http_voice_agent_spec_end(ag)) {
+
+        case NGX_OK:
+            ngx_http_voice_agent_utt_drop(ag);
+            return;
+
+        case NGX_AGAIN:
+            /* its transcript is on the way: it is this turn's */
+            return;
+
+        default:
+            ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                          "voice: empty transcript ignored");
+            ngx_http_voice_agent_utt_drop(ag);
+            ag->state = ngx_http_voice_agent_listening;
+            ag->streaming = 0;
+            return;
+        }
+    }
+
+    ag->t_stt = ngx_current_msec;
+
+    if (ag->streaming) {
+        if (ngx_http_voice_stt_stream_finalize(&ag->ss) == NGX_OK) {
+            return;
+        }
+
+        ag->streaming = 0;
+    }
+
+    ngx_http_voice_agent_batch(ag);
+}
+
+
+/* the utterance to the batch STT location, if there is one */
+
+static void
+ngx_http_voice_agent_batch(ngx_http_voice_agent_t *ag)
+{
+    if (ag->conf->stt.uri.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, ag->stream->connection->log, 0,
+                      "voice: stt stream \"%V\" lost the utterance and "
+                      "there is no \"voice_stt\" to fall back on, turn "
+                      "dropped", &ag->conf->stt_stream.upstream.url);
         ngx_http_voice_agent_utt_drop(ag);
         ag->state = ngx_http_voice_agent_listening;
         return;
     }
 
-    /* the audio stays in case the caller goes on speaking */
+    if (ngx_http_voice_stt_start(&ag->stt, ag->utt, ag->utt_len) != NGX_OK) {
+        ngx_http_voice_agent_utt_drop(ag);
+        ag->state = ngx_http_voice_agent_listening;
+        return;
+    }
 
     ag->kept = ag->utt_len;
     ag->state = ngx_http_voice_agent_transcribing;
@@ -257,7 +395,7 @@ ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag)
 static ngx_int_t
 ngx_http_voice_agent_onset(ngx_http_voice_agent_t *ag)
 {
-    size_t  i, k, base;
+    size_t  base;
 
     base = 0;
 
@@ -285,12 +423,50 @@ ngx_http_voice_agent_onset(ngx_http_voice_agent_t *ag)
             return NGX_DECLINED;
         }
 
+        /* with a recognizer, words decide whether this interrupts */
+
+        if (ag->stream_stt && ag->conf->barge_in_words
+            && ngx_http_voice_stt_stream_begin(&ag->ss, ag->preroll_len)
+               == NGX_OK)
+        {
+            ag->barge_pending = 1;
+            ag->streaming = 1;
+
+            return ngx_http_voice_agent_preroll(ag, 0);
+        }
+
         ngx_http_voice_agent_barge_in(ag);
     }
 
     ag->kept = 0;
 
-    /* the utterance starts with what came before the onset */
+    if (ngx_http_voice_agent_preroll(ag, base) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ag->state = ngx_http_voice_agent_hearing;
+
+    /* a part already sent the batch way stays there with the rest */
+
+    if (ag->stream_stt && (base == 0 || ag->streaming)) {
+        ag->streaming = (ngx_http_voice_stt_stream_begin(&ag->ss,
+                                                         ag->preroll_len)
+                         == NGX_OK);
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ag->stream->connection->log, 0,
+                   "voice: caller speaks");
+
+    return NGX_OK;
+}
+
+
+/* the utterance starts at "base" with what came before the onset */
+
+static ngx_int_t
+ngx_http_voice_agent_preroll(ngx_http_voice_agent_t *ag, size_t base)
+{
+    size_t  i, k;
 
     if (ngx_http_voice_agent_utt_room(ag, base + ag->preroll_len) != NGX_OK) {
         return NGX_ERROR;
@@ -305,10 +481,6 @@ ngx_http_voice_agent_onset(ngx_http_voice_agent_t *ag)
     }
 
     ag->utt_len = base + ag->preroll_len;
-    ag->state = ngx_http_voice_agent_hearing;
-
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ag->stream->connection->log, 0,
-                   "voice: caller speaks");
 
     return NGX_OK;
 }
@@ -364,7 +536,6 @@ ngx_http_voice_agent_barge_in(ngx_http_voice_agent_t *ag)
     }
 
     ngx_http_voice_stt_cancel(&ag->stt);
-    ngx_http_voice_agent_utt_drop(ag);
 
     ngx_http_voice_agent_end_reply(ag);
 }
@@ -388,8 +559,21 @@ ngx_http_voice_agent_dtmf(void *ctx, u_char *digit)
 
     u_char  text[64], *p;
 
+    if (ag->barge_pending) {
+        ngx_http_voice_stt_stream_abandon(&ag->ss);
+        ag->barge_pending = 0;
+        ag->streaming = 0;
+    }
+
+    if (ag->spec) {
+        ngx_http_voice_agent_spec_drop(ag);
+        ngx_http_voice_stt_stream_abandon(&ag->ss);
+        ag->streaming = 0;
+    }
+
     if (ag->state != ngx_http_voice_agent_listening) {
         ngx_http_voice_agent_barge_in(ag);
+        ngx_http_voice_agent_utt_drop(ag);
     }
 
     p = ngx_snprintf(text, sizeof(text), "[caller pressed %s]", digit);
@@ -400,44 +584,300 @@ ngx_http_voice_agent_dtmf(void *ctx, u_char *digit)
     ag->stt_llm_us = 0;
 
     ngx_http_voice_llm_history_add(&ag->llm, "user", text, p - text);
-    ngx_http_voice_agent_think(ag);
+    ngx_http_voice_agent_think(ag, 0);
 }
 
 
 static void
-ngx_http_voice_agent_transcript(void *data, u_char *text, size_t len)
+ngx_http_voice_agent_batch_done(void *data, u_char *text, size_t len)
 {
     ngx_http_voice_agent_t  *ag = data;
 
+    ag->stt_ms = ag->stt.ms;
+
+    ngx_http_voice_agent_transcript(ag, text, len, ag->stt.done_us);
+}
+
+
+/* the caller's turn (NULL: none, the turn is dropped) */
+
+static void
+ngx_http_voice_agent_transcript(ngx_http_voice_agent_t *ag, u_char *text,
+    size_t len, uint64_t since)
+{
+    if (ag->spec && ag->state == ngx_http_voice_agent_hearing) {
+
+        /* early: the reply is made now and held until the caller is done */
+
+        ag->spec_heard = 1;
+
+        if (text && len) {
+            ngx_http_voice_llm_history_add(&ag->llm, "user", text, len);
+            ngx_http_voice_agent_think(ag, 1);
+            ag->stt_llm_us = ngx_http_voice_clock_usec() - since;
+        }
+
+        return;
+    }
+
     ag->state = ngx_http_voice_agent_listening;
+    ag->streaming = 0;
     ngx_http_voice_agent_utt_drop(ag);
 
     if (text == NULL) {
         return;
     }
 
-    ag->stt_ms = ag->stt.ms;
-
     ngx_http_voice_llm_history_add(&ag->llm, "user", text, len);
-    ngx_http_voice_agent_think(ag);
+    ngx_http_voice_agent_think(ag, 0);
 
-    ag->stt_llm_us = ngx_http_voice_clock_usec() - ag->stt.done_us;
+    ag->stt_llm_us = ngx_http_voice_clock_usec() - since;
+}
+
+
+static void
+ngx_http_voice_agent_stream_event(void *data, ngx_uint_t event,
+    u_char *text, size_t len)
+{
+    ngx_http_voice_agent_t  *ag = data;
+
+    uint64_t    us;
+    ngx_log_t  *log;
+    ngx_msec_t  silence;
+
+    us = ngx_http_voice_clock_usec();
+    log = ag->stream->connection->log;
+
+    if (!ag->streaming) {
+        return;
+    }
+
+    switch (event) {
+
+    case NGX_HTTP_VOICE_STT_STREAM_INTERIM:
+
+        if (ag->barge_pending && ngx_http_voice_agent_words(ag, text, len)
+                                 >= ag->conf->barge_in_words)
+        {
+            ag->barge_pending = 0;
+            ngx_http_voice_agent_barge_in(ag);
+            ag->state = ngx_http_voice_agent_hearing;
+        }
+
+        return;
+
+    case NGX_HTTP_VOICE_STT_STREAM_ENDED:
+
+        /* the recognizer heard the end first: taken if the caller is quiet */
+
+        if (ag->barge_pending || ag->state != ngx_http_voice_agent_hearing
+            || !ag->vad.in_speech || ag->vad.silence_run_ms == 0)
+        {
+            return;
+        }
+
+        silence = ag->vad.silence_run_ms;
+
+        voice_vad_end(&ag->vad);
+        ngx_http_voice_stt_stream_stop(&ag->ss);
+
+        ag->t_end = ngx_current_msec;
+        ag->endpointing = silence;
+        ag->stt_ms = 0;
+
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "voice: caller said \"%*s\" (stt stream, end of "
+                      "speech after %M ms)", len, text, silence);
+
+        ngx_http_voice_agent_transcript(ag, text, len, us);
+        return;
+
+    case NGX_HTTP_VOICE_STT_STREAM_FINAL:
+
+        if (ag->state != ngx_http_voice_agent_transcribing
+            && !(ag->spec && ag->state == ngx_http_voice_agent_hearing))
+        {
+            return;
+        }
+
+        ag->stt_ms = ngx_current_msec - ag->t_stt;
+
+        if (len == 0) {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "voice: empty transcript ignored");
+            ngx_http_voice_agent_transcript(ag, NULL, 0, us);
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "voice: caller said \"%*s\" (stt stream %M ms)",
+                      len, text, ag->stt_ms);
+
+        ngx_http_voice_agent_transcript(ag, text, len, us);
+        return;
+
+    default: /* NGX_HTTP_VOICE_STT_STREAM_LOST */
+
+        ag->streaming = 0;
+
+        if (ag->barge_pending) {
+            /* no words to decide by: the endpointer's word goes */
+            ag->barge_pending = 0;
+            ngx_http_voice_agent_barge_in(ag);
+            ag->state = ngx_http_voice_agent_hearing;
+            return;
+        }
+
+        if (ag->spec && ag->state == ngx_http_voice_agent_hearing) {
+            /* asked again, the batch way, when the caller is done */
+            ag->spec = 0;
+            return;
+        }
+
+        if (ag->state == ngx_http_voice_agent_transcribing) {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "voice: utterance sent to \"%V\" instead",
+                          &ag->conf->stt.uri);
+            ngx_http_voice_agent_batch(ag);
+        }
+
+        return;
+    }
+}
+
+
+/* the words of an interim transcript that count for an interruption */
+
+static ngx_uint_t
+ngx_http_voice_agent_words(ngx_http_voice_agent_t *ag, u_char *text,
+    size_t len)
+{
+    ngx_array_t  *ignore;
+
+    ignore = ag->conf->barge_in_ignore;
+
+    return voice_words_count(text, len, ignore ? ignore->elts : NULL,
+                             ignore ? ignore->nelts : 0);
 }
 
 
 /* the caller's turn is in the history: the model answers */
 
 static void
-ngx_http_voice_agent_think(ngx_http_voice_agent_t *ag)
+ngx_http_voice_agent_think(ngx_http_voice_agent_t *ag, ngx_uint_t held)
 {
-    ngx_http_voice_reply_begin(&ag->reply);
+    ngx_http_voice_reply_begin(&ag->reply, held);
 
     if (ngx_http_voice_llm_start(&ag->llm) != NGX_OK) {
-        ag->state = ngx_http_voice_agent_listening;
+        if (!held) {
+            ag->state = ngx_http_voice_agent_listening;
+        }
+
+        return;
+    }
+
+    if (held) {
+        ag->spec_thinking = 1;
         return;
     }
 
     ag->state = ngx_http_voice_agent_thinking;
+}
+
+
+/* enough silence to guess the caller is done: the transcript, now */
+
+static void
+ngx_http_voice_agent_speculate(ngx_http_voice_agent_t *ag)
+{
+    ag->spec = 1;
+    ag->t_stt = ngx_current_msec;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ag->stream->connection->log, 0,
+                   "voice: speculative turn after %ui ms of silence",
+                   (ngx_uint_t) ag->vad.silence_run_ms);
+
+    if (ag->streaming) {
+        if (ngx_http_voice_stt_stream_finalize(&ag->ss) == NGX_OK) {
+            return;
+        }
+
+        ag->streaming = 0;
+    }
+
+    if (ag->conf->stt.uri.len == 0
+        || ngx_http_voice_stt_start(&ag->stt, ag->utt, ag->utt_len)
+           != NGX_OK)
+    {
+        ag->spec = 0;
+    }
+}
+
+
+/* the caller went on: the speculative turn never happened */
+
+static void
+ngx_http_voice_agent_spec_drop(ngx_http_voice_agent_t *ag)
+{
+    ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                  "voice: caller went on speaking, speculative reply "
+                  "dropped unheard");
+
+    if (ag->spec_thinking) {
+        ngx_http_voice_llm_cancel(&ag->llm);
+        ngx_http_voice_reply_end(&ag->reply);
+        ngx_http_voice_llm_history_pop(&ag->llm);
+    }
+
+    /* the transcript asked for: the rest of the utterance joins it */
+
+    if (ag->streaming) {
+        ag->streaming = (ngx_http_voice_stt_stream_resume(&ag->ss,
+                                                          VOICE_VAD_FRAME)
+                         == NGX_OK);
+
+    } else {
+        ngx_http_voice_stt_cancel(&ag->stt);
+    }
+
+    ag->spec = 0;
+    ag->spec_heard = 0;
+    ag->spec_thinking = 0;
+}
+
+
+/*
+ * The endpointer confirms the end the speculative turn guessed: its
+ * reply plays (NGX_OK), or its transcript is still awaited (NGX_AGAIN),
+ * or it heard nothing (NGX_DECLINED).
+ */
+
+static ngx_int_t
+ngx_http_voice_agent_spec_end(ngx_http_voice_agent_t *ag)
+{
+    ngx_uint_t  thinking;
+
+    thinking = ag->spec_thinking;
+
+    if (!ag->spec_heard) {
+        ag->spec = 0;
+        return NGX_AGAIN;
+    }
+
+    ag->spec = 0;
+    ag->spec_heard = 0;
+    ag->spec_thinking = 0;
+
+    if (!thinking) {
+        return NGX_DECLINED;
+    }
+
+    ag->state = ngx_http_voice_agent_thinking;
+
+    ngx_http_voice_reply_release(&ag->reply);
+    ngx_http_voice_agent_check(ag);
+
+    return NGX_OK;
 }
 
 
@@ -472,7 +912,7 @@ ngx_http_voice_agent_llm_done(void *data, ngx_uint_t ok)
 static void
 ngx_http_voice_agent_check(ngx_http_voice_agent_t *ag)
 {
-    if (!ngx_http_voice_reply_over(&ag->reply)) {
+    if (ag->reply.held || !ngx_http_voice_reply_over(&ag->reply)) {
         return;
     }
 
@@ -571,6 +1011,10 @@ ngx_http_voice_agent_cleanup(void *ctx)
     ngx_http_voice_reply_cleanup(&ag->reply);
     ngx_http_voice_llm_cleanup(&ag->llm);
     ngx_http_voice_stt_cleanup(&ag->stt);
+
+    if (ag->stream_stt) {
+        ngx_http_voice_stt_stream_cleanup(&ag->ss);
+    }
 
     if (ag->utt) {
         ngx_http_voice_mem_free(NULL, ag->utt);

@@ -15,18 +15,25 @@
 #include "ngx_http_voice_reply.h"
 #include "ngx_http_voice_stream.h"
 #include "ngx_http_voice_stt.h"
+#include "ngx_http_voice_stt_stream.h"
+#include "voice_words.h"
 
 
 typedef struct {
-    ngx_http_voice_stt_conf_t    stt;
-    ngx_http_voice_llm_conf_t    llm;
-    ngx_http_voice_reply_conf_t  tts;
+    ngx_http_voice_stt_conf_t         stt;
+    ngx_http_voice_stt_stream_conf_t  stt_stream;
+    ngx_http_voice_llm_conf_t         llm;
+    ngx_http_voice_reply_conf_t       tts;
 
-    ngx_str_t                    greeting;       /* voice_greeting */
-    ngx_msec_t                   vad_silence;    /* voice_vad_silence */
-    ngx_msec_t                   vad_min_speech; /* voice_vad_min_speech */
-    ngx_flag_t                   barge_in;       /* voice_barge_in */
-    ngx_msec_t                   max_utterance;  /* voice_max_utterance */
+    ngx_str_t                         greeting;       /* voice_greeting */
+    ngx_msec_t                        vad_silence;    /* voice_vad_silence */
+    ngx_msec_t                        vad_min_speech; /* .._vad_min_speech */
+    ngx_flag_t                        barge_in;       /* voice_barge_in */
+    ngx_uint_t                        barge_in_words; /* .._min_words */
+    ngx_array_t                      *barge_in_ignore;    /* voice_words_t */
+    ngx_msec_t                        max_utterance;  /* .._max_utterance */
+    ngx_flag_t                        speculative;    /* voice_speculative */
+    ngx_msec_t                        speculative_silence;
 } ngx_http_voice_agent_conf_t;
 
 

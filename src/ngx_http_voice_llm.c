@@ -82,6 +82,17 @@ ngx_http_voice_llm_history_add(ngx_http_voice_llm_t *llm, const char *role,
 }
 
 
+void
+ngx_http_voice_llm_history_pop(ngx_http_voice_llm_t *llm)
+{
+    if (llm->nhistory) {
+        llm->nhistory--;
+        ngx_http_voice_mem_free(NULL, llm->history[llm->nhistory].text);
+        llm->history[llm->nhistory].text = NULL;
+    }
+}
+
+
 ngx_int_t
 ngx_http_voice_llm_start(ngx_http_voice_llm_t *llm)
 {

@@ -79,6 +79,9 @@ ngx_int_t ngx_http_voice_llm_init(ngx_http_voice_llm_t *llm,
 void ngx_http_voice_llm_history_add(ngx_http_voice_llm_t *llm,
     const char *role, const u_char *text, size_t len);
 
+/* takes back the last message (a speculative turn the caller went on) */
+void ngx_http_voice_llm_history_pop(ngx_http_voice_llm_t *llm);
+
 /* a completion of the system prompt and the history */
 ngx_int_t ngx_http_voice_llm_start(ngx_http_voice_llm_t *llm);
 void ngx_http_voice_llm_cancel(ngx_http_voice_llm_t *llm);

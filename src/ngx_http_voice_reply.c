@@ -56,19 +56,28 @@ ngx_http_voice_reply_init(ngx_http_voice_reply_t *reply,
 
 
 void
-ngx_http_voice_reply_begin(ngx_http_voice_reply_t *reply)
+ngx_http_voice_reply_begin(ngx_http_voice_reply_t *reply, ngx_uint_t held)
 {
     voice_sentence_init(&reply->splitter, reply->splitter_buf,
                         sizeof(reply->splitter_buf),
                         NGX_HTTP_VOICE_REPLY_SENTENCE_MAX);
 
     reply->complete = 0;
+    reply->held = held;
     reply->timed = 0;
     reply->begun = ngx_current_msec;
     reply->sentence_ms = 0;
     reply->tts_first_ms = 0;
     reply->tts_us = 0;
     reply->media_us = 0;
+}
+
+
+void
+ngx_http_voice_reply_release(ngx_http_voice_reply_t *reply)
+{
+    reply->held = 0;
+    ngx_http_voice_reply_pump(reply);
 }
 
 
@@ -203,6 +212,7 @@ ngx_http_voice_reply_end(ngx_http_voice_reply_t *reply)
     reply->playing = 0;
     reply->heard = 0;
     reply->complete = 0;
+    reply->held = 0;
     reply->speaking = 0;
     reply->turn++;
 }
@@ -473,6 +483,10 @@ ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply)
     size_t                            n;
     u_char                            name[VOICE_MARK_MAX];
     ngx_http_voice_reply_sentence_t  *s;
+
+    if (reply->held) {
+        return;
+    }
 
     while (reply->playing < reply->nsentences) {
         s = &reply->sentences[reply->playing];

@@ -88,6 +88,7 @@ typedef struct {
     void                            *data;
 
     unsigned                         complete:1;    /* no more text */
+    unsigned                         held:1;        /* nothing played yet */
     unsigned                         speaking:1;
     unsigned                         timed:1;
 } ngx_http_voice_reply_t;
@@ -98,8 +99,14 @@ void ngx_http_voice_reply_init(ngx_http_voice_reply_t *reply,
     ngx_http_voice_reply_pt on_speaking, ngx_http_voice_reply_pt on_timed,
     void *data);
 
-/* a new reply's text is coming */
-void ngx_http_voice_reply_begin(ngx_http_voice_reply_t *reply);
+/*
+ * A new reply's text is coming.  "held": its requests go, but none of
+ * its audio plays before ngx_http_voice_reply_release() (a speculative
+ * reply, made before the caller is known to have finished).
+ */
+void ngx_http_voice_reply_begin(ngx_http_voice_reply_t *reply,
+    ngx_uint_t held);
+void ngx_http_voice_reply_release(ngx_http_voice_reply_t *reply);
 
 /* more text; NULL: the end of it, the last sentence goes too */
 void ngx_http_voice_reply_text(ngx_http_voice_reply_t *reply,
