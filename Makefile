@@ -98,7 +98,7 @@ $(SIM): $(SIM_SRCS) $(SIM_HDRS) $(PURE_SRCS) $(PURE_HDRS)
 # The offline stand-ins for the STT, LLM and TTS providers (tools/providers)
 PROVIDERS_SRCS := $(wildcard tools/providers/*.c) src/voice_g711.c \
                   src/voice_json.c src/voice_utf8.c src/voice_resample.c \
-                  src/voice_wav.c src/voice_ws.c
+                  src/voice_wav.c src/voice_ws.c src/voice_vad.c
 PROVIDERS_HDRS := $(wildcard tools/providers/*.h)
 
 providers: deps-providers $(PROVIDERS)
