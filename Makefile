@@ -98,7 +98,7 @@ $(SIM): $(SIM_SRCS) $(SIM_HDRS) $(PURE_SRCS) $(PURE_HDRS)
 # The offline stand-ins for the STT, LLM and TTS providers (tools/providers)
 PROVIDERS_SRCS := $(wildcard tools/providers/*.c) src/voice_g711.c \
                   src/voice_json.c src/voice_utf8.c src/voice_resample.c \
-                  src/voice_wav.c
+                  src/voice_wav.c src/voice_ws.c src/voice_vad.c
 PROVIDERS_HDRS := $(wildcard tools/providers/*.h)
 
 providers: deps-providers $(PROVIDERS)
@@ -108,7 +108,7 @@ $(PROVIDERS): $(PROVIDERS_SRCS) $(PROVIDERS_HDRS) $(PURE_HDRS)
 	$(CC) $(TOOLS_CFLAGS) -Itools/providers \
 	    $(shell pkg-config --cflags pocketsphinx sphinxbase) -o $@ \
 	    $(PROVIDERS_SRCS) -lpocketsphinx -lsphinxbase -lespeak-ng -lyajl \
-	    -lspeexdsp -lm
+	    -lspeexdsp -lcrypto -lm
 
 # The benchmarks' fake providers and relay (tools/bench/providers)
 BENCH_PROVIDERS_SRCS := $(wildcard tools/bench/providers/*.c) src/voice_ws.c

@@ -1,9 +1,9 @@
 #!/usr/bin/perl
 
 # The offline demo providers (tools/providers/) on their own: real
-# recognition of synthesized speech, the FAQ streamed as OpenAI SSE,
-# speech in every output format, bad requests answered, and two requests
-# served at once.
+# recognition of synthesized speech, in one request and live over
+# Deepgram's WebSocket, the FAQ streamed as OpenAI SSE, speech in every
+# output format, bad requests answered, and two requests served at once.
 
 use strict;
 use warnings;
@@ -15,8 +15,10 @@ use IO::Socket::INET;
 use File::Temp qw(tempdir);
 use JSON::PP;
 use POSIX qw(WNOHANG);
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
+use Digest::SHA qw(sha256_hex);
 use VoiceAudio qw(wav ulaw_linear);
+use VoiceWS;
 
 my $bin = $ENV{VOICE_PROVIDERS}
     or plan skip_all => 'VOICE_PROVIDERS is not set: run with make test';
@@ -28,10 +30,15 @@ my $dir = tempdir('voice-providers-XXXXXX', TMPDIR => 1,
     CLEANUP => !$ENV{VOICE_KEEP});
 my $log = "$dir/providers.log";
 
+# a live stream closes after this long with neither audio nor a message
+# (Deepgram's 10 s, shorter here to keep the suite fast)
+my $idle = 1;
+
 my $pid = fork // die "fork: $!";
 if ($pid == 0) {
     exec $bin, '--listen', '127.0.0.1:0', '--port-file', "$dir/port",
-        '--log', $log, '--word-delay', '20';
+        '--log', $log, '--word-delay', '20',
+        '--listen-idle', $idle * 1000;
     die "exec $bin: $!";
 }
 
@@ -199,6 +206,57 @@ sub ulaw_rms {
     return $n ? sqrt($sum / $n) : 0;
 }
 
+# a transcript of 8 kHz μ-law audio from the batch endpoint
+sub stt_ulaw {
+    my ($ulaw) = @_;
+    my $r = stt(wav(8000, pack 's<*', map { ulaw_linear($_) }
+        unpack 'C*', $ulaw));
+    return eval { $json->decode($r->{body})->{text} } // '';
+}
+
+# a question as a caller says it, with silence around: μ-law 8 kHz in
+# whole 20 ms frames
+sub spoken {
+    my ($text, $before, $after) = @_;
+    my $ulaw = ("\xff" x (8000 * ($before // 0.1)))
+        . tts('ulaw_8000', $text)->{body}
+        . ("\xff" x (8000 * ($after // 0.6)));
+    return $ulaw . ("\xff" x ((160 - length($ulaw) % 160) % 160));
+}
+
+# a WebSocket to the live endpoint with these query parameters
+sub listen_ws {
+    my (%q) = @_;
+    my %all = (encoding => 'mulaw', sample_rate => 8000, channels => 1, %q);
+    return VoiceWS->connect(port => $port, path => '/v1/listen?'
+        . join('&', map { "$_=$all{$_}" } sort keys %all));
+}
+
+# audio as binary frames of chunk bytes (20 ms: 160)
+sub send_audio {
+    my ($ws, $ulaw, $chunk) = @_;
+    $chunk //= 160;
+    for (my $i = 0; $i < length $ulaw; $i += $chunk) {
+        $ws->send_frame(op => 2, payload => substr($ulaw, $i, $chunk));
+    }
+}
+
+# the messages the server sends until it is quiet for a while, or
+# until one of them is the last one expected
+sub drain {
+    my ($ws, $last) = @_;
+    my @msgs;
+    while (my ($op, $p) = $ws->read_frame($last ? 10 : 0.3)) {
+        push @msgs, $op == 1 ? $json->decode($p) : { op => $op };
+        last if $last && $last->($msgs[-1]);
+    }
+    return @msgs;
+}
+
+sub of_type { my $t = shift; return grep { ($_->{type} // '') eq $t } @_ }
+sub transcript { return $_[0]{channel}{alternatives}[0]{transcript} // '' }
+sub finals { return grep { $_->{is_final} } of_type('Results', @_) }
+
 sub words_of {
     my ($ref, $hyp) = @_;
     my %h = map { $_ => 1 } split ' ', lc $hyp;
@@ -329,6 +387,242 @@ $r = http(method => 'POST', path => '/v1/audio/transcriptions',
     body => multipart($b, file => 'RIFF....WAVEfmt garbage'));
 is($r->{status}, 400, 'stt with a file that is no WAV: 400');
 like($r->{body}, qr/not a PCM16/, 'stt no WAV: says so');
+
+###############################################################################
+
+# STT live: Deepgram's WebSocket, pocketsphinx as the audio arrives
+
+my $question = spoken('what are your opening hours');
+my $question_s = length($question) / 8000;
+my $batch = stt_ulaw($question);
+
+my $ws = listen_ws(interim_results => 'true', endpointing => 'false',
+    vad_events => 'true');
+is($ws->status, 101, 'listen: 101 Switching Protocols');
+is($ws->headers->{'sec-websocket-accept'}, $ws->expected_accept,
+    'listen: Sec-WebSocket-Accept is base64(SHA-1(key + GUID))');
+my $request_id = $ws->headers->{'dg-request-id'} // '';
+like($request_id, qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}
+    -[0-9a-f]{12}$/x, 'listen: a dg-request-id header, a UUID');
+
+# a question in 20 ms frames: speech noticed, hypotheses on the way
+
+send_audio($ws, $question);
+my @msgs = drain($ws);
+my @interim = grep { !$_->{is_final} } of_type('Results', @msgs);
+is(($msgs[0] // {})->{type}, 'SpeechStarted', 'vad_events: SpeechStarted '
+    . 'comes first');
+my $started = (of_type('SpeechStarted', @msgs))[0] // {};
+ok(defined $started->{timestamp} && $started->{timestamp} > 0.05
+    && $started->{timestamp} < 0.4, 'SpeechStarted: at the speech, after '
+    . "the 100 ms of silence ($started->{timestamp})");
+is_deeply($started->{channel}, [0, 1], 'SpeechStarted: channel [0, 1]');
+cmp_ok(scalar @interim, '>=', 2, 'interim results before Finalize ('
+    . scalar(@interim) . ')');
+is(scalar finals(@msgs), 0, 'no final result before Finalize, with '
+    . 'endpointing=false');
+my %seen;
+ok(!grep({ $seen{transcript($_)}++ } @interim),
+    'each interim result is a new hypothesis');
+like(transcript($interim[-1] // {}), qr/^what are your/,
+    'the last interim result has the question\'s start ('
+    . transcript($interim[-1] // {}) . ')');
+ok(!grep({ $_->{speech_final} || $_->{from_finalize} } @interim),
+    'interim results: speech_final and from_finalize false');
+
+# Finalize: the utterance as the batch endpoint transcribes it
+
+$ws->send_json({ type => 'Finalize' });
+@msgs = drain($ws, sub { $_[0]{is_final} });
+push @msgs, drain($ws);
+my @final = finals(@msgs);
+is(scalar @final, 1, 'Finalize: one final result');
+my $f = $final[0] // {};
+ok($f->{from_finalize} && !$f->{speech_final},
+    'Finalize: from_finalize true, speech_final false');
+is(transcript($f), $batch, "Finalize: the batch endpoint's transcript of "
+    . "the same audio (\"$batch\")");
+like($batch, qr/opening hours/, 'and it is the question');
+is_deeply($f->{channel_index}, [0, 1], 'Results: channel_index [0, 1]');
+ok($f->{start} == 0 && abs($f->{duration} - $question_s) < 0.001,
+    "Results: start 0, duration all the audio ($f->{duration} s)");
+my @words = @{ $f->{channel}{alternatives}[0]{words} // [] };
+is(join(' ', map { $_->{word} } @words), $batch,
+    'Results: the words spell the transcript');
+ok(!grep({ $_->{start} < 0 || $_->{end} <= $_->{start}
+        || $_->{end} > $question_s } @words)
+    && !grep({ $words[$_]{start} < $words[$_ - 1]{end} - 0.02 } 1 .. $#words),
+    'Results: word times in order, within the audio');
+my $conf = $f->{channel}{alternatives}[0]{confidence} // -1;
+ok($conf > 0 && $conf <= 1, "Results: a confidence ($conf)");
+is($f->{metadata}{request_id}, $request_id,
+    'Results: metadata.request_id is the handshake\'s');
+
+# CloseStream: the summary, then close 1000
+
+$ws->send_json({ type => 'CloseStream' });
+my ($code, $reason, $rest) = $ws->read_close(5);
+my ($meta) = of_type('Metadata', @$rest);
+is($code, 1000, 'CloseStream: close 1000');
+ok($meta && $meta->{request_id} eq $request_id
+    && abs($meta->{duration} - $question_s) < 0.001 && $meta->{channels} == 1,
+    'CloseStream: Metadata of the request, its audio\'s duration');
+is($meta->{sha256}, sha256_hex($question),
+    'Metadata: sha256 of the audio sent');
+is(scalar finals(@$rest), 0, 'CloseStream: no final left to send');
+$ws->send_frame(op => 8, payload => pack('n', 1000));
+my $t0 = time;
+ok($ws->eof_within(2) && time - $t0 < 0.5,
+    'the closing handshake done, the server closes the connection');
+
+# the same through the language model: words outside the FAQ, in 100 ms
+# chunks this time
+
+my $other = spoken('the weather is lovely today');
+$ws = listen_ws(interim_results => 'true', endpointing => 'false');
+send_audio($ws, $other, 800);
+$ws->send_json({ type => 'CloseStream' });
+($code, $reason, $rest) = $ws->read_close(10);
+my $other_batch = stt_ulaw($other);
+is(join('|', map { transcript($_) } finals(@$rest)), $other_batch,
+    "outside the FAQ, sent in 100 ms: the batch endpoint's transcript "
+    . "(\"$other_batch\")");
+like(slurp($log), qr/search=lm faq=\S+ text="\Q$other_batch\E"/,
+    'and that one is the language model\'s, not the grammar\'s');
+is($code, 1000, 'CloseStream with audio pending: its final, then 1000');
+
+# endpointing: the pause after each question ends it, speech_final
+
+my $two = spoken('where are you located', 0.1, 1.2)
+    . spoken('how much does it cost', 0, 1.5);
+$ws = listen_ws(endpointing => 300, utterance_end_ms => 1000,
+    interim_results => 'true', vad_events => 'true');
+send_audio($ws, $two);
+my $ue = 0;
+@msgs = drain($ws,
+    sub { ($_[0]{type} // '') eq 'UtteranceEnd' && ++$ue == 2 });
+push @msgs, drain($ws);
+@final = finals(@msgs);
+is(join('|', map { transcript($_) } @final),
+    'where are you located|how much does it cost',
+    'endpointing=300: a final result for each question');
+ok(@final == 2 && !grep({ !$_->{speech_final} || $_->{from_finalize} }
+    @final), 'endpointing: speech_final true, from_finalize false');
+ok(@final == 2 && $final[1]{start} == $final[0]{start} + $final[0]{duration},
+    'a final result starts where the one before ended');
+is(scalar of_type('SpeechStarted', @msgs), 2,
+    'SpeechStarted: once for each question');
+my @ends = of_type('UtteranceEnd', @msgs);
+is(scalar @ends, 2, 'utterance_end_ms=1000: an UtteranceEnd after each');
+my $last_end = (@final == 2 && @{ $final[1]{channel}{alternatives}[0]{words} })
+    ? $final[1]{channel}{alternatives}[0]{words}[-1]{end} : -1;
+ok(@ends == 2 && abs($ends[1]{last_word_end} - $last_end) < 0.3,
+    "UtteranceEnd: last_word_end at the end of the last word ($last_end)");
+my @order = map { $_->{type} . ($_->{is_final} ? ' final' : '') }
+    grep { $_->{is_final} || ($_->{type} // '') ne 'Results' } @msgs;
+is("@order", 'SpeechStarted Results final UtteranceEnd SpeechStarted '
+    . 'Results final UtteranceEnd', 'UtteranceEnd comes after the final');
+
+# without endpointing, UtteranceEnd tells that the caller stopped: once,
+# before the final result, and not again for the final's words
+
+$ws = listen_ws(interim_results => 'true', endpointing => 'false',
+    utterance_end_ms => 1000);
+send_audio($ws, spoken('thank you goodbye', 0.1, 1.5));
+$ws->send_json({ type => 'Finalize' });
+send_audio($ws, "\xff" x 16000);
+$ws->send_json({ type => 'CloseStream' });
+($code, $reason, $rest) = $ws->read_close(5);
+@order = map { $_->{type} . ($_->{is_final} ? ' final' : '') }
+    grep { $_->{is_final} || ($_->{type} // '') ne 'Results' } @$rest;
+is("@order", 'UtteranceEnd Results final Results final Metadata',
+    'endpointing=false: UtteranceEnd once, then Finalize\'s final, then '
+    . 'CloseStream\'s');
+is(join('|', map { transcript($_) } finals(@$rest)), 'thank you goodbye|',
+    'the first final has the words, the second only silence');
+
+# the default endpointing too
+
+$ws = listen_ws();
+send_audio($ws, $two);
+my $n = 0;
+@final = finals(drain($ws, sub { $_[0]{is_final} && ++$n == 2 }), drain($ws));
+is(join('|', map { transcript($_) } @final),
+    'where are you located|how much does it cost',
+    'default endpointing: whole questions, not cut at their consonants');
+$ws->send_frame(op => 8, payload => pack('n', 1000));
+($code) = $ws->read_close(3);
+is($code, 1000, 'a close from the client is answered with its code');
+
+# KeepAlive holds an idle stream open; without it, 1011 NET-0001
+
+$ws = listen_ws();
+$t0 = time;
+while (time - $t0 < 2 * $idle) {
+    $ws->send_json({ type => 'KeepAlive' });
+    sleep $idle / 3;
+}
+ok(!$ws->eof_within($idle / 3), 'KeepAlive: open after twice the idle limit');
+$ws->send_frame(op => 9, payload => 'are you there');
+my ($op, $payload) = $ws->read_frame(2);
+ok(defined $op && $op == 10 && $payload eq 'are you there',
+    'a ping is answered with a pong of its payload');
+$ws->send_json({ type => 'Finalize' });
+is(scalar drain($ws), 0, 'Finalize with no audio: no result to give');
+$ws->send_json({ type => 'CloseStream' });
+($code, $reason, $rest) = $ws->read_close(3);
+ok($code == 1000 && !finals(@$rest) && of_type('Metadata', @$rest),
+    'CloseStream without audio: Metadata, no result, close 1000');
+
+$ws = listen_ws();
+$t0 = time;
+($code, $reason) = $ws->read_close($idle + 3);
+my $waited = time - $t0;
+ok(($code // 0) == 1011 && ($reason // '') eq 'NET-0001',
+    'no audio, no KeepAlive: close 1011 NET-0001, as Deepgram');
+ok($waited > $idle - 0.2 && $waited < $idle + 1,
+    sprintf('after the idle limit (%.1f s)', $waited));
+
+# an empty binary frame: how Deepgram's clients closed before CloseStream
+
+$ws = listen_ws();
+$ws->send_frame(op => 2, payload => '');
+($code, $reason, $rest) = $ws->read_close(3);
+ok($code == 1000 && of_type('Metadata', @$rest),
+    'an empty binary frame: Metadata, close 1000');
+
+# the handshakes refused: not μ-law, not 8 kHz, not a WebSocket
+
+$ws = listen_ws(encoding => 'linear16', sample_rate => 16000);
+is($ws->status, 400, 'encoding=linear16: 400');
+like($ws->headers->{'dg-error'} // '', qr/linear16.*only mulaw/,
+    'encoding=linear16: a dg-error header says why');
+my $body = $ws->read_until("}\n", 2) // '';
+like($body, qr/^\{"err_code":"Bad Request","err_msg":"encoding \\"linear16\\"/,
+    'encoding=linear16: and a JSON body');
+is(listen_ws(sample_rate => 16000)->status, 400, 'sample_rate=16000: 400');
+is(VoiceWS->connect(port => $port, path => '/v1/listen')->status, 400,
+    'no encoding (a container Deepgram would sniff): 400');
+is(listen_ws(utterance_end_ms => 1000)->status, 400,
+    'utterance_end_ms without interim_results: 400');
+is(listen_ws(endpointing => 'soon')->status, 400, 'endpointing=soon: 400');
+is(VoiceWS->connect(port => $port, path => '/v1/listen?encoding=mulaw',
+    headers => { 'Sec-WebSocket-Version' => 8 })->status, 426,
+    'Sec-WebSocket-Version 8: 426');
+$r = http(method => 'GET', path => '/v1/listen?encoding=mulaw');
+ok($r->{status} == 426 && ($r->{h}{upgrade} // '') eq 'websocket',
+    'plain GET: 426 Upgrade Required, Upgrade: websocket');
+
+# frames that break the protocol
+
+$ws = listen_ws();
+$ws->send_frame(op => 2, payload => "\xff" x 160, mask => 0);
+($code) = $ws->read_close(3);
+is($code, 1002, 'an unmasked frame: close 1002');
+$ws = listen_ws();
+$ws->send_frame(op => 1, payload => "\xc3\x28");
+($code) = $ws->read_close(3);
+is($code, 1007, 'text that is not UTF-8: close 1007');
 
 ###############################################################################
 
@@ -488,6 +782,9 @@ like($text_log, qr{POST\ /v1/chat/completions\ 200\ \d+\ bytes\ \d+\ ms
     'log: the LLM line has the reply');
 like($text_log, qr{POST\ /v1/audio/transcriptions\ 200\ \d+\ bytes\ \d+\ ms
     .*\ text="[a-z\ ]*open}x, 'log: the STT line has the transcript');
+like($text_log, qr{GET\ /v1/listen\?\S+\ 101\ \d+\ bytes\ \d+\ ms
+    \ final="what\ are\ your\ opening\ hours"\ request_id=$request_id}x,
+    'log: the live stream\'s line has its final transcript');
 like($text_log, qr{POST\ /v1/text-to-speech/voice123/stream
     \?output_format=ulaw_8000\ 200\ \d+\ bytes\ \d+\ ms
     \ text="Hello,\ and\ thanks}x, 'log: the TTS line has the text');

@@ -8,7 +8,8 @@
 #               speexdsp
 #   unit        the unit tests: the pure parts' libraries
 #   sim         voice-sim: those and libcurl; espeak-ng for --say
-#   providers   voice-providers: pocketsphinx and its model, espeak-ng
+#   providers   voice-providers: pocketsphinx and its model, espeak-ng,
+#               OpenSSL
 #   fuzz        the fuzzers: clang and its libFuzzer runtime
 #   test        what the integration tests run beside the above
 #   bench       what the benchmarks run beside the above
@@ -23,9 +24,9 @@ group() {
     unit)      echo libyajl-dev libssl-dev libspeexdsp-dev ;;
     sim)       echo libyajl-dev libssl-dev libspeexdsp-dev \
                     libcurl4-openssl-dev espeak-ng ;;
-    providers) echo libyajl-dev libspeexdsp-dev libpocketsphinx-dev \
-                    libsphinxbase-dev pocketsphinx-en-us libespeak-ng-dev \
-                    pkg-config ;;
+    providers) echo libyajl-dev libssl-dev libspeexdsp-dev \
+                    libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us \
+                    libespeak-ng-dev pkg-config ;;
     fuzz)      echo libyajl-dev libssl-dev libspeexdsp-dev clang \
                     libclang-rt-14-dev ;;
     test)      echo nginx espeak-ng openssl perl \

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "conf.h"
+#include "listen.h"
 #include "server.h"
 #include "stt.h"
 
@@ -32,6 +33,7 @@ vp_conf_parse(int argc, char **argv)
         { "log",          required_argument, NULL, 'L' },
         { "model-dir",    required_argument, NULL, 'm' },
         { "word-delay",   required_argument, NULL, 'w' },
+        { "listen-idle",  required_argument, NULL, 'i' },
         { "max-children", required_argument, NULL, 'c' },
         { "no-fork",      no_argument,       NULL, 'n' },
         { "no-grammar",   no_argument,       NULL, 'g' },
@@ -43,6 +45,7 @@ vp_conf_parse(int argc, char **argv)
     vp_conf.model_dir = VP_STT_MODEL_DIR;
     vp_conf.grammar = 1;
     vp_conf.word_delay = 30;
+    vp_conf.listen_idle = VP_LISTEN_IDLE;
     vp_conf.max_children = VP_SERVER_CHILDREN_MAX;
 
     while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -57,10 +60,12 @@ vp_conf_parse(int argc, char **argv)
 
         case 'w':
         case 'c':
+        case 'i':
             v = strtol(optarg, &end, 10);
 
-            if (end == optarg || *end != '\0' || v < 0 || v > 10000
-                || (opt == 'c' && v == 0))
+            if (end == optarg || *end != '\0' || v < 0
+                || v > (opt == 'i' ? 3600000 : 10000)
+                || (opt != 'w' && v == 0))
             {
                 fprintf(stderr, "voice-providers: bad value \"%s\"\n",
                         optarg);
@@ -69,6 +74,9 @@ vp_conf_parse(int argc, char **argv)
 
             if (opt == 'w') {
                 vp_conf.word_delay = (unsigned) v;
+
+            } else if (opt == 'i') {
+                vp_conf.listen_idle = (unsigned) v;
 
             } else {
                 vp_conf.max_children = (v > VP_SERVER_CHILDREN_MAX)
@@ -108,6 +116,9 @@ vp_conf_usage(void)
         "  --model-dir DIR      pocketsphinx model (default "
         VP_STT_MODEL_DIR ")\n"
         "  --word-delay MS      pause between streamed LLM words (30)\n"
+        "  --listen-idle MS     close a /v1/listen WebSocket with 1011 after\n"
+        "                       MS without audio or a message (%d, as\n"
+        "                       Deepgram's 10 s)\n"
         "  --max-children N     connections served at once (%d)\n"
         "  --no-grammar         the general language model only, no FAQ "
         "grammar\n"
@@ -118,5 +129,8 @@ vp_conf_usage(void)
         "  /v1/text-to-speech/VOICE[/stream]?output_format=ulaw_8000|\n"
         "  alaw_8000|pcm_8000|pcm_16000|pcm_22050|pcm_24000|pcm_44100|"
         "pcm_48000,\n"
-        "  /v1/audio/speech\n", VP_SERVER_CHILDREN_MAX);
+        "  /v1/audio/speech; WebSocket GET /v1/listen?encoding=mulaw&\n"
+        "  sample_rate=8000[&interim_results=true&endpointing=MS|false&\n"
+        "  utterance_end_ms=MS&vad_events=true]\n",
+        VP_LISTEN_IDLE, VP_SERVER_CHILDREN_MAX);
 }

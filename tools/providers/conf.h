@@ -14,6 +14,7 @@ typedef struct {
     const char    *log_file;
     const char    *model_dir;
     unsigned       word_delay;
+    unsigned       listen_idle;         /* ms without audio or KeepAlive */
     unsigned       max_children;
     int            verbose;
     int            no_fork;

@@ -37,7 +37,6 @@ static size_t vp_http_head_end(const uint8_t *p, size_t len);
 static int vp_http_parse_head(vp_http_conn_t *c, size_t end);
 static int vp_http_parse_request_line(vp_http_conn_t *c, char *line);
 static int vp_http_fill(vp_http_conn_t *c, size_t cap);
-static int vp_http_send(vp_http_conn_t *c, struct iovec *iov, int n);
 static size_t vp_http_head(vp_http_conn_t *c, char *out, size_t cap,
     int status, const char *type, ssize_t len, const char *extra);
 static const char *vp_http_status_text(int status);
@@ -275,8 +274,24 @@ vp_http_parse_head(vp_http_conn_t *c, size_t end)
 
                 } else if (strcasecmp(q, "keep-alive") == 0) {
                     keep = 1;
+
+                } else if (strcasecmp(q, "upgrade") == 0) {
+                    c->connection_upgrade = 1;
                 }
             }
+
+        } else if (strcasecmp(name, "upgrade") == 0) {
+            for (q = strtok(value, ", \t"); q; q = strtok(NULL, ", \t")) {
+                if (strcasecmp(q, "websocket") == 0) {
+                    c->upgrade = 1;
+                }
+            }
+
+        } else if (strcasecmp(name, "sec-websocket-key") == 0) {
+            c->ws_key = value;
+
+        } else if (strcasecmp(name, "sec-websocket-version") == 0) {
+            c->ws_version = value;
         }
     }
 
@@ -438,6 +453,10 @@ vp_http_next(vp_http_conn_t *c)
     c->content_type = NULL;
     c->body = NULL;
     c->body_len = 0;
+    c->upgrade = 0;
+    c->connection_upgrade = 0;
+    c->ws_key = NULL;
+    c->ws_version = NULL;
     c->keepalive = 0;
     c->chunked = 0;
     c->headers_sent = 0;
@@ -480,9 +499,7 @@ vp_http_close(vp_http_conn_t *c)
 }
 
 
-/* writes it all, or marks the client gone */
-
-static int
+int
 vp_http_send(vp_http_conn_t *c, struct iovec *iov, int n)
 {
     ssize_t        k;
@@ -527,14 +544,16 @@ vp_http_send(vp_http_conn_t *c, struct iovec *iov, int n)
 /*
  * The response head; len -1 for a body streamed as it is made: chunked
  * to an HTTP/1.1 client, to an HTTP/1.0 one until the connection closes.
+ * The headers a status requires come with it.
  */
 
 static size_t
 vp_http_head(vp_http_conn_t *c, char *out, size_t cap, int status,
     const char *type, ssize_t len, const char *extra)
 {
-    int   n;
-    char  framing[64];
+    int          n;
+    char         framing[64];
+    const char  *required;
 
     if (len >= 0) {
         snprintf(framing, sizeof(framing), "Content-Length: %zd\r\n", len);
@@ -548,6 +567,17 @@ vp_http_head(vp_http_conn_t *c, char *out, size_t cap, int status,
         framing[0] = '\0';
     }
 
+    switch (status) {
+    case 405:
+        required = "Allow: POST\r\n";
+        break;
+    case 426:
+        required = "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
+        break;
+    default:
+        required = "";
+    }
+
     c->status = status;
     c->headers_sent = 1;
 
@@ -555,11 +585,12 @@ vp_http_head(vp_http_conn_t *c, char *out, size_t cap, int status,
                  "HTTP/1.1 %d %s\r\n"
                  "Server: voice-providers\r\n"
                  "Content-Type: %s\r\n"
-                 "%s%s"
+                 "%s%s%s"
                  "Connection: %s\r\n"
                  "\r\n",
                  status, vp_http_status_text(status), type, framing,
-                 extra ? extra : "", c->keepalive ? "keep-alive" : "close");
+                 required, extra ? extra : "",
+                 c->keepalive ? "keep-alive" : "close");
 
     return ((size_t) n < cap) ? (size_t) n : cap - 1;
 }
@@ -569,13 +600,20 @@ void
 vp_http_respond(vp_http_conn_t *c, int status, const char *type,
     const void *body, size_t len)
 {
-    char          head[1024];
+    vp_http_respond_headers(c, status, type, NULL, body, len);
+}
+
+
+void
+vp_http_respond_headers(vp_http_conn_t *c, int status, const char *type,
+    const char *headers, const void *body, size_t len)
+{
+    char          head[2048];
     struct iovec  iov[2];
 
     iov[0].iov_base = head;
     iov[0].iov_len = vp_http_head(c, head, sizeof(head), status, type,
-                             (ssize_t) len,
-                             status == 405 ? "Allow: POST\r\n" : NULL);
+                                  (ssize_t) len, headers);
     iov[1].iov_base = (void *) body;
     iov[1].iov_len = len;
 
@@ -603,6 +641,36 @@ vp_http_error(vp_http_conn_t *c, int status, const char *msg)
 
     vp_http_note(c, "error", msg, strlen(msg));
     vp_http_respond(c, status, "application/json", body, k);
+}
+
+
+int
+vp_http_switch(vp_http_conn_t *c, const char *headers)
+{
+    int           n;
+    char          head[1024];
+    struct iovec  iov;
+
+    n = snprintf(head, sizeof(head),
+                 "HTTP/1.1 101 Switching Protocols\r\n"
+                 "Server: voice-providers\r\n"
+                 "Upgrade: websocket\r\n"
+                 "Connection: Upgrade\r\n"
+                 "%s"
+                 "\r\n", headers);
+
+    if (n < 0 || (size_t) n >= sizeof(head)) {
+        return -1;
+    }
+
+    c->status = 101;
+    c->headers_sent = 1;
+    c->keepalive = 0;
+
+    iov.iov_base = head;
+    iov.iov_len = n;
+
+    return vp_http_send(c, &iov, 1);
 }
 
 
@@ -676,12 +744,14 @@ static const char *
 vp_http_status_text(int status)
 {
     switch (status) {
+    case 101: return "Switching Protocols";
     case 200: return "OK";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
+    case 426: return "Upgrade Required";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     default:  return "Unknown";

@@ -5,8 +5,9 @@
 /*
  * HTTP/1.1 as the providers speak it, blocking, one connection per
  * process: requests read whole with a Content-Length body, answers whole
- * or streamed (chunked, or to the close for HTTP/1.0), and a log line per
- * request to which the handlers add what their engine made of it.
+ * or streamed (chunked, or to the close for HTTP/1.0), a switch to the
+ * WebSocket protocol, and a log line per request to which the handlers
+ * add what their engine made of it.
  */
 
 #ifndef VP_HTTP_H
@@ -14,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 
 #define VP_HTTP_NOTE_MAX   2048
@@ -34,6 +36,12 @@ typedef struct {
     const char    *content_type;
     uint8_t       *body;
     size_t         body_len;
+
+    /* a WebSocket handshake's headers (RFC 6455, 4.1) */
+    int            upgrade;             /* Upgrade: websocket */
+    int            connection_upgrade;  /* Connection: ..., Upgrade */
+    const char    *ws_key;
+    const char    *ws_version;
 
     /* the response */
     int            keepalive;
@@ -64,6 +72,20 @@ void vp_http_close(vp_http_conn_t *c);
 
 void vp_http_respond(vp_http_conn_t *c, int status, const char *type,
     const void *body, size_t len);
+
+/* the same with more header lines, each ending in CRLF */
+void vp_http_respond_headers(vp_http_conn_t *c, int status,
+    const char *type, const char *headers, const void *body, size_t len);
+
+/*
+ * 101 Switching Protocols to WebSocket, with the handshake's header
+ * lines; the connection is the new protocol's from then on.  0, or -1
+ * when the client is gone.
+ */
+int vp_http_switch(vp_http_conn_t *c, const char *headers);
+
+/* writes it all, or marks the client gone: 0 or -1 */
+int vp_http_send(vp_http_conn_t *c, struct iovec *iov, int n);
 
 /* OpenAI's error object: {"error":{"message","type"}} */
 void vp_http_error(vp_http_conn_t *c, int status, const char *msg);

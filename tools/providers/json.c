@@ -11,11 +11,30 @@
 #define VP_JSON_DEPTH_MAX  64
 
 
+static const char  vp_json_nomem[] = "out of memory";
+
+
 yajl_val
 vp_json_body(vp_http_conn_t *c)
 {
+    yajl_val     root;
+    const char  *err;
+
+    root = vp_json_parse(c->body, c->body_len, &err);
+
+    if (root == NULL) {
+        vp_http_error(c, err == vp_json_nomem ? 500 : 400, err);
+    }
+
+    return root;
+}
+
+
+yajl_val
+vp_json_parse(const uint8_t *data, size_t len, const char **err)
+{
     int        depth, in_str;
-    char      *text, err[256];
+    char      *text, msg[256];
     size_t     i;
     uint8_t    ch;
     yajl_val   root;
@@ -23,8 +42,8 @@ vp_json_body(vp_http_conn_t *c)
     depth = 0;
     in_str = 0;
 
-    for (i = 0; i < c->body_len; i++) {
-        ch = c->body[i];
+    for (i = 0; i < len; i++) {
+        ch = data[i];
 
         if (in_str) {
             if (ch == '\\') {
@@ -39,7 +58,7 @@ vp_json_body(vp_http_conn_t *c)
 
         } else if (ch == '{' || ch == '[') {
             if (++depth > VP_JSON_DEPTH_MAX) {
-                vp_http_error(c, 400, "JSON nested too deep");
+                *err = "JSON nested too deep";
                 return NULL;
             }
 
@@ -48,22 +67,22 @@ vp_json_body(vp_http_conn_t *c)
         }
     }
 
-    text = malloc(c->body_len + 1);
+    text = malloc(len + 1);
     if (text == NULL) {
-        vp_http_error(c, 500, "out of memory");
+        *err = vp_json_nomem;
         return NULL;
     }
 
-    memcpy(text, c->body, c->body_len);
-    text[c->body_len] = '\0';
+    memcpy(text, data, len);
+    text[len] = '\0';
 
-    err[0] = '\0';
-    root = yajl_tree_parse(text, err, sizeof(err));
+    msg[0] = '\0';
+    root = yajl_tree_parse(text, msg, sizeof(msg));
     free(text);
 
     if (root == NULL || !YAJL_IS_OBJECT(root)) {
         yajl_tree_free(root);
-        vp_http_error(c, 400, "the body is not a JSON object");
+        *err = "not a JSON object";
         return NULL;
     }
 

@@ -8,6 +8,8 @@
  * key and no network.  nginx reaches it with proxy_pass.
  *
  *   POST /v1/audio/transcriptions         OpenAI STT: pocketsphinx
+ *   GET  /v1/listen (WebSocket)           Deepgram live STT: pocketsphinx
+ *                                         as the audio arrives
  *   POST /v1/chat/completions             OpenAI LLM: a shop's small FAQ
  *   POST /v1/text-to-speech/ID[/stream]   ElevenLabs TTS: espeak-ng
  *   POST /v1/audio/speech                 OpenAI TTS: espeak-ng

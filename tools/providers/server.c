@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "http.h"
+#include "listen.h"
 #include "llm.h"
 #include "log.h"
 #include "server.h"
@@ -386,6 +387,13 @@ vp_server_route(vp_http_conn_t *c)
         }
 
         goto not_allowed;
+    }
+
+    /* Deepgram's live STT: a WebSocket, 426 to anything else */
+
+    if (strcmp(c->path, "/v1/listen") == 0) {
+        vp_listen_handle(c);
+        return;
     }
 
     if (strcmp(c->path, "/v1/audio/speech") == 0) {

@@ -5,7 +5,8 @@
 /*
  * The providers' server: a listening socket, and a process per accepted
  * connection, forked from the parent that loaded the engines; each child
- * serves its connection's requests and routes them to STT, LLM or TTS.
+ * serves its connection's requests and routes them to STT, LLM or TTS,
+ * or serves the WebSocket that its connection switches to.
  */
 
 #ifndef VP_SERVER_H

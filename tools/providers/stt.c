@@ -39,6 +39,7 @@
 
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/feat.h>
 #include <sphinxbase/jsgf.h>
 
 #include "voice_g711.h"
@@ -55,22 +56,39 @@
 #define VP_STT_RATE         16000           /* the en-us acoustic model's */
 #define VP_STT_SECONDS_MAX  120
 #define VP_STT_NOISE        328             /* uniform: -45 dBFS rms */
+#define VP_STT_NOISE_SEED   12345
 #define VP_STT_FAQ_MIN      -42.0           /* grammar score per frame */
+
+
+struct vp_stt_utt_s {
+    voice_resampler_t  *rs;                 /* none at the model's rate */
+    unsigned            rate;
+    int                 live;               /* the decoder's utterance */
+    uint32_t            noise;              /* the noise floor's state */
+    int16_t            *pcm;                /* what the model hears */
+    size_t              n;
+    size_t              cap;
+};
 
 
 static int vp_stt_grammar(void);
 static int16_t *vp_stt_samples(const uint8_t *file, const voice_wav_t *wav,
     size_t *n);
-static int16_t *vp_stt_resample(const int16_t *in, size_t n,
-    unsigned from, unsigned to, size_t *out_n);
-static void vp_stt_noise_floor(int16_t *pcm, size_t n);
-static const char *vp_stt_decode(const char *search, const int16_t *pcm,
-    size_t n, double *score);
+static int vp_stt_utt_put(vp_stt_utt_t *u, const int16_t *in, size_t n);
+static int vp_stt_utt_reserve(vp_stt_utt_t *u, size_t n);
+static void vp_stt_noise_floor(int16_t *pcm, size_t n, uint32_t *state);
+static void vp_stt_transcribe(const int16_t *pcm, size_t n,
+    vp_stt_result_t *r);
+static double vp_stt_decode(const char *search, const int16_t *pcm,
+    size_t n, vp_stt_result_t *r);
+static void vp_stt_result(const char *hyp, int32 prob, vp_stt_result_t *r);
 
 
 static cmd_ln_t      *vp_stt_config;
 static ps_decoder_t  *vp_stt_ps;
 static char           vp_stt_lm_search[64];
+static cmn_type_t     vp_stt_cmn;           /* the model's, "batch" */
+static int32          vp_stt_frate;
 
 
 /*
@@ -177,6 +195,9 @@ vp_stt_init(void)
              ps_search_iter_val(it));
     ps_search_iter_free(it);
 
+    vp_stt_cmn = ps_get_feat(vp_stt_ps)->cmn;
+    vp_stt_frate = cmd_ln_int32_r(vp_stt_config, "-frate");
+
     if (vp_conf.grammar && vp_stt_grammar() != 0) {
         fprintf(stderr, "voice-providers: the FAQ grammar does not "
                 "compile with this dictionary\n");
@@ -226,11 +247,13 @@ vp_stt_handle(vp_http_conn_t *c)
 {
     int               nparts;
     char              boundary[80], *body;
-    size_t            n, n16, k;
-    int16_t          *pcm, *pcm16;
-    double            t0, t1, faq, score;
-    const char       *hyp, *format, *search;
+    size_t            n, k;
+    int16_t          *pcm;
+    double            t0, t1;
+    const char       *hyp, *format;
     voice_wav_t       wav;
+    vp_stt_utt_t     *u;
+    vp_stt_result_t   r;
     const vp_multipart_part_t  *file, *part;
     vp_multipart_part_t         parts[VP_MULTIPART_PARTS_MAX];
 
@@ -309,46 +332,25 @@ vp_stt_handle(vp_http_conn_t *c)
         return;
     }
 
-    if (wav.rate != VP_STT_RATE) {
-        pcm16 = vp_stt_resample(pcm, n, wav.rate, VP_STT_RATE, &n16);
+    u = vp_stt_utt_open(wav.rate, 0);
+
+    if (u == NULL || vp_stt_utt_add(u, pcm, n) != 0) {
         free(pcm);
-
-        if (pcm16 == NULL) {
-            vp_http_error(c, 500, "out of memory");
-            return;
-        }
-
-    } else {
-        pcm16 = pcm;
-        n16 = n;
+        vp_stt_utt_free(u);
+        vp_http_error(c, 500, "out of memory");
+        return;
     }
 
-    vp_stt_noise_floor(pcm16, n16);
+    free(pcm);
+    vp_stt_utt_close(u, &r);
+    vp_stt_utt_free(u);
 
-    /*
-     * The shop's questions first: a sentence grammar is what recognizes
-     * them well.  What it cannot parse, or parses only with a poor score
-     * (words outside it forced onto its sentences), goes to the general
-     * language model.
-     */
-
-    search = "lm";
-    faq = 0;
-    hyp = vp_conf.grammar ? vp_stt_decode("faq", pcm16, n16, &faq) : "";
-
-    if (hyp[0] != '\0' && faq >= VP_STT_FAQ_MIN) {
-        search = "faq";
-
-    } else {
-        hyp = vp_stt_decode(vp_stt_lm_search, pcm16, n16, &score);
-    }
-
-    free(pcm16);
     t1 = vp_clock_now_ms();
+    hyp = r.text;
 
     vp_http_notef(c, "audio=%zu ms rate=%u decode=%.0f ms search=%s faq=%.1f",
              (size_t) ((uint64_t) n * 1000 / wav.rate), wav.rate, t1 - t0,
-             search, faq);
+             r.search, r.faq);
     vp_http_note(c, "text", hyp, strlen(hyp));
 
     n = strlen(hyp);
@@ -424,58 +426,202 @@ vp_stt_samples(const uint8_t *file, const voice_wav_t *wav, size_t *n)
 }
 
 
-/* a whole buffer to another rate, the filter's tail flushed with zeros */
-
-static int16_t *
-vp_stt_resample(const int16_t *in, size_t n, unsigned from, unsigned to,
-    size_t *out_n)
+vp_stt_utt_t *
+vp_stt_utt_open(unsigned rate, int live)
 {
-    size_t              pad, cap, m, pos, used, k, chunk;
-    int16_t            *out;
-    voice_resampler_t  *rs;
-    static int16_t      zeros[1024];
+    const char    *search;
+    vp_stt_utt_t  *u;
 
-    rs = voice_resampler_create(from, to, VOICE_RESAMPLE_QUALITY);
-    if (rs == NULL) {
+    u = calloc(1, sizeof(vp_stt_utt_t));
+    if (u == NULL) {
         return NULL;
     }
 
-    pad = from / 50;
-    cap = voice_resample_out_max(n + pad, from, to) + 16;
+    u->rate = rate;
+    u->noise = VP_STT_NOISE_SEED;
 
-    out = malloc(cap * sizeof(int16_t));
-    if (out == NULL) {
-        voice_resampler_destroy(rs);
-        return NULL;
-    }
-
-    m = 0;
-
-    for (pos = 0; pos < n; pos += used) {
-        k = voice_resample(rs, in + pos, n - pos, out + m, cap - m, &used);
-        m += k;
-
-        if (used == 0 && k == 0) {
-            break;
+    if (rate != VP_STT_RATE) {
+        u->rs = voice_resampler_create(rate, VP_STT_RATE,
+                                       VOICE_RESAMPLE_QUALITY);
+        if (u->rs == NULL) {
+            free(u);
+            return NULL;
         }
     }
 
-    while (pad > 0 && m < cap) {
-        chunk = pad < 1024 ? pad : 1024;
-        k = voice_resample(rs, zeros, chunk, out + m, cap - m, &used);
-        m += k;
+    if (live) {
+        search = vp_conf.grammar ? "faq" : vp_stt_lm_search;
 
-        if (used == 0) {
-            break;
+        if (ps_set_search(vp_stt_ps, search) != 0
+            || ps_start_stream(vp_stt_ps) != 0
+            || ps_start_utt(vp_stt_ps) != 0)
+        {
+            vp_stt_utt_free(u);
+            return NULL;
         }
 
-        pad -= used;
+        u->live = 1;
     }
 
-    voice_resampler_destroy(rs);
-    *out_n = m;
+    return u;
+}
 
-    return out;
+
+int
+vp_stt_utt_add(vp_stt_utt_t *u, const int16_t *pcm, size_t n)
+{
+    size_t  out;
+
+    out = u->rs ? voice_resample_out_max(n, u->rate, VP_STT_RATE) : n;
+
+    /* the batch endpoint takes up to VP_STT_SECONDS_MAX and a fraction */
+    if (u->n + out > (size_t) (VP_STT_SECONDS_MAX + 1) * VP_STT_RATE) {
+        return -1;
+    }
+
+    return vp_stt_utt_put(u, pcm, n);
+}
+
+
+/* n samples to the model's rate and its noise floor, and to the decoder */
+
+static int
+vp_stt_utt_put(vp_stt_utt_t *u, const int16_t *in, size_t n)
+{
+    size_t  from, pos, used, k;
+
+    from = u->n;
+
+    if (u->rs == NULL) {
+        if (vp_stt_utt_reserve(u, n) != 0) {
+            return -1;
+        }
+
+        memcpy(u->pcm + u->n, in, n * sizeof(int16_t));
+        u->n += n;
+
+    } else {
+        for (pos = 0; pos < n; pos += used) {
+            if (vp_stt_utt_reserve(u, voice_resample_out_max(n - pos,
+                                          u->rate, VP_STT_RATE) + 16)
+                != 0)
+            {
+                return -1;
+            }
+
+            k = voice_resample(u->rs, in + pos, n - pos, u->pcm + u->n,
+                               u->cap - u->n, &used);
+            u->n += k;
+
+            if (used == 0 && k == 0) {
+                break;
+            }
+        }
+    }
+
+    vp_stt_noise_floor(u->pcm + from, u->n - from, &u->noise);
+
+    if (u->live && u->n > from) {
+        (void) ps_process_raw(vp_stt_ps, u->pcm + from, u->n - from, FALSE,
+                              FALSE);
+    }
+
+    return 0;
+}
+
+
+static int
+vp_stt_utt_reserve(vp_stt_utt_t *u, size_t n)
+{
+    size_t    cap;
+    int16_t  *p;
+
+    if (u->n + n <= u->cap) {
+        return 0;
+    }
+
+    cap = u->cap ? u->cap : VP_STT_RATE;
+
+    while (cap < u->n + n) {
+        cap *= 2;
+    }
+
+    p = realloc(u->pcm, cap * sizeof(int16_t));
+    if (p == NULL) {
+        return -1;
+    }
+
+    u->pcm = p;
+    u->cap = cap;
+
+    return 0;
+}
+
+
+void
+vp_stt_utt_partial(vp_stt_utt_t *u, vp_stt_result_t *r)
+{
+    int32        score;
+    const char  *hyp;
+
+    memset(r, 0, sizeof(vp_stt_result_t));
+    r->search = vp_conf.grammar ? "faq" : "lm";
+
+    if (!u->live) {
+        return;
+    }
+
+    score = 0;
+    hyp = ps_get_hyp(vp_stt_ps, &score);
+
+    vp_stt_result(hyp, 0, r);
+}
+
+
+void
+vp_stt_utt_close(vp_stt_utt_t *u, vp_stt_result_t *r)
+{
+    size_t          pad, chunk;
+    static int16_t  zeros[1024];
+
+    /* the resampler's tail, flushed with 20 ms of zeros */
+
+    if (u->rs) {
+        for (pad = u->rate / 50; pad > 0; pad -= chunk) {
+            chunk = pad < 1024 ? pad : 1024;
+
+            if (vp_stt_utt_put(u, zeros, chunk) != 0) {
+                break;
+            }
+        }
+    }
+
+    if (u->live) {
+        (void) ps_end_utt(vp_stt_ps);
+        u->live = 0;
+    }
+
+    vp_stt_transcribe(u->pcm, u->n, r);
+}
+
+
+void
+vp_stt_utt_free(vp_stt_utt_t *u)
+{
+    if (u == NULL) {
+        return;
+    }
+
+    if (u->live) {
+        (void) ps_end_utt(vp_stt_ps);
+    }
+
+    if (u->rs) {
+        voice_resampler_destroy(u->rs);
+    }
+
+    free(u->pcm);
+    free(u);
 }
 
 
@@ -483,17 +629,18 @@ vp_stt_resample(const int16_t *in, size_t n, unsigned from, unsigned to,
  * A noise floor at about -45 dBFS.  The acoustic model never heard
  * digital silence, nor an empty band above 4 kHz: synthesized speech and
  * audio from the phone's 8 kHz are both far better recognized with it.
- * The noise is the same for every utterance, and so is the transcript.
+ * The noise starts over with each utterance, so the same audio gets the
+ * same transcript.
  */
 
 static void
-vp_stt_noise_floor(int16_t *pcm, size_t n)
+vp_stt_noise_floor(int16_t *pcm, size_t n, uint32_t *state)
 {
     size_t    i;
     int32_t   v;
     uint32_t  r;
 
-    r = 12345;
+    r = *state;
 
     for (i = 0; i < n; i++) {
         r = r * 1664525 + 1013904223;
@@ -501,22 +648,71 @@ vp_stt_noise_floor(int16_t *pcm, size_t n)
             - VP_STT_NOISE;
         pcm[i] = (int16_t) (v > 32767 ? 32767 : v < -32768 ? -32768 : v);
     }
+
+    *state = r;
 }
 
 
-/* one utterance with the named search: the words, or "" */
+/*
+ * The shop's questions first: a sentence grammar is what recognizes them
+ * well.  What it cannot parse, or parses only with a poor score (words
+ * outside it forced onto its sentences), goes to the general language
+ * model.
+ */
 
-static const char *
-vp_stt_decode(const char *search, const int16_t *pcm, size_t n, double *score)
+static void
+vp_stt_transcribe(const int16_t *pcm, size_t n, vp_stt_result_t *r)
+{
+    double  faq;
+
+    /*
+     * Decoding in blocks, as a live utterance does, switches sphinxbase
+     * to a running cepstral mean for good; the model's batch mean, over
+     * the whole utterance, is what the batch endpoint's transcripts come
+     * from.
+     */
+    ps_get_feat(vp_stt_ps)->cmn = vp_stt_cmn;
+
+    faq = 0;
+
+    if (vp_conf.grammar) {
+        faq = vp_stt_decode("faq", pcm, n, r);
+
+        if (r->text[0] != '\0' && faq >= VP_STT_FAQ_MIN) {
+            r->search = "faq";
+            r->faq = faq;
+            return;
+        }
+    }
+
+    (void) vp_stt_decode(vp_stt_lm_search, pcm, n, r);
+    r->search = "lm";
+    r->faq = faq;
+}
+
+
+/* one utterance with the named search: its score a frame */
+
+static double
+vp_stt_decode(const char *search, const int16_t *pcm, size_t n,
+    vp_stt_result_t *r)
 {
     int          frames;
     int32        total;
     const char  *hyp;
 
-    *score = 0;
+    memset(r, 0, sizeof(vp_stt_result_t));
 
-    if (ps_set_search(vp_stt_ps, search) != 0 || ps_start_utt(vp_stt_ps) != 0) {
-        return "";
+    /*
+     * A stream of its own: the front end's noise estimate starts over and
+     * the words' frames count from the utterance's start.
+     */
+
+    if (ps_set_search(vp_stt_ps, search) != 0
+        || ps_start_stream(vp_stt_ps) != 0
+        || ps_start_utt(vp_stt_ps) != 0)
+    {
+        return 0;
     }
 
     (void) ps_process_raw(vp_stt_ps, pcm, n, FALSE, TRUE);
@@ -526,11 +722,73 @@ vp_stt_decode(const char *search, const int16_t *pcm, size_t n, double *score)
     hyp = ps_get_hyp(vp_stt_ps, &total);
     frames = ps_get_n_frames(vp_stt_ps);
 
-    if (frames > 0) {
-        *score = (double) total / frames;
+    vp_stt_result(hyp, ps_get_prob(vp_stt_ps), r);
+
+    return frames > 0 ? (double) total / frames : 0;
+}
+
+
+/*
+ * The decoder's hypothesis and its words, fillers left out.  The
+ * confidences are posteriors where the search computes them (the
+ * language model's lattice, at the end of an utterance), else 1; the
+ * transcript's is its words' mean.
+ */
+
+static void
+vp_stt_result(const char *hyp, int32 prob, vp_stt_result_t *r)
+{
+    int             sf, ef;
+    int32           ascr, lscr, lback;
+    size_t          n;
+    double          sum;
+    ps_seg_t       *seg;
+    logmath_t      *lmath;
+    const char     *w;
+    vp_stt_word_t  *word;
+
+    if (hyp == NULL) {
+        return;
     }
 
-    return hyp ? hyp : "";
+    snprintf(r->text, sizeof(r->text), "%s", hyp);
+
+    lmath = ps_get_logmath(vp_stt_ps);
+    sum = 0;
+
+    for (seg = ps_seg_iter(vp_stt_ps); seg; seg = ps_seg_next(seg)) {
+        w = ps_seg_word(seg);
+
+        /* <s>, <sil>, [NOISE], ++NOISE++; (NULL): the grammar's own */
+        if (w[0] == '<' || w[0] == '[' || w[0] == '+' || w[0] == '(') {
+            continue;
+        }
+
+        if (r->nwords == VP_STT_WORDS_MAX) {
+            ps_seg_free(seg);
+            break;
+        }
+
+        word = &r->words[r->nwords++];
+
+        /* "read(2)": the dictionary's second pronunciation of "read" */
+        n = strcspn(w, "(");
+        if (n >= sizeof(word->text)) {
+            n = sizeof(word->text) - 1;
+        }
+
+        memcpy(word->text, w, n);
+        word->text[n] = '\0';
+
+        ps_seg_frames(seg, &sf, &ef);
+        word->start = (double) sf / vp_stt_frate;
+        word->end = (double) (ef + 1) / vp_stt_frate;
+        word->confidence = logmath_exp(lmath,
+                                       ps_seg_prob(seg, &ascr, &lscr, &lback));
+        sum += word->confidence;
+    }
+
+    r->confidence = r->nwords ? sum / r->nwords : logmath_exp(lmath, prob);
 }
 
 
