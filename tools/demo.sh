@@ -33,6 +33,7 @@ mkdir "$prefix/modules"
 ln -s "$module" "$prefix/modules/ngx_http_voice_module.so"
 sed -e "s/listen 127.0.0.1:8080;/listen 127.0.0.1:$port;/" \
     -e "s/server 127.0.0.1:8090;/server 127.0.0.1:$pport;/" \
+    -e "s|ws://127.0.0.1:8090/|ws://127.0.0.1:$pport/|" \
     "$top/conf/demo.conf" > "$prefix/nginx.conf"
 
 pids=""
