@@ -23,6 +23,7 @@ my $fake = FakeProvider->new(dir => "$dir/fake");
 my $rec = FakeStreamingSTT->new(dir => "$dir/rec");
 my $listen = $rec->listen_url('encoding=mulaw&sample_rate=8000&channels=1'
     . '&smart_format=true');
+my $realtime = $rec->realtime_url;
 
 $t->run_agent($fake, <<"CONF");
         voice_system_prompt "Be brief.";
@@ -37,6 +38,12 @@ $t->run_agent($fake, <<"CONF");
         location /stream/ {
             voice_media_stream;
             voice_stt_stream "$listen";
+        }
+
+        location /openai/ {
+            voice_media_stream;
+            voice_stt_stream "$realtime";
+            voice_stt_stream_dialect openai;
         }
 
         location /long/ {
@@ -237,6 +244,20 @@ cmp_ok($at[1], '<=', $loud[$gap + 1],
 cmp_ok($at[1] + length $u[1], '>', $loud[-1], 'stream: and holds the rest');
 is(scalar $fake->requests('stt'), 0, 'stream: the batch STT is not used');
 is(dropped_logged() - $before, 1, 'stream: the dropped reply is logged');
+
+# 2b. The same with OpenAI's realtime transcription: the commit in the
+# pause, the rest committed after it; each commit's transcript covers the
+# audio since the one before, so the turn played is the two together.
+
+fresh(stream => [$part1, $part2], replies => [join(' ', @early), $reply]);
+$before = dropped_logged();
+($report, $log) = call('/openai/went-on', [300, $part1, 350, $part2, 2000]);
+went_on('openai', $report, $log);
+$c = $rec->connections - 1;
+ok($rec->wait_ended($c, 10), 'openai: the recognizer connection was closed');
+cmp_ok(scalar $rec->utterances($c), '>=', 2,
+    'openai: a commit in the pause, and after it');
+is(dropped_logged() - $before, 1, 'openai: the dropped reply is logged');
 
 # 3. A caller who stops cleanly: the speculative request is the turn's
 # only one, and its reply, ready early, plays only once the silence is
