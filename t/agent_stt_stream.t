@@ -39,6 +39,14 @@ $t->run_agent($fake, <<"CONF");
             voice_stt_stream_header Authorization "Token \$fake_key";
         }
 
+        location /dg-no-ignore/ {
+            voice_media_stream;
+            set \$fake_key "$key";
+            voice_stt_stream "$listen";
+            voice_stt_stream_header Authorization "Token \$fake_key";
+            voice_barge_in_ignore uh-huh;
+        }
+
         location /oa/ {
             voice_media_stream;
             set \$fake_key "$key";
@@ -112,17 +120,28 @@ sub caller_audio {
     return ($audio, \@spans);
 }
 
-# a call playing those parts in real time: (report, what was sent, spans)
-sub call {
-    my ($path, $parts, @opt) = @_;
-    my ($audio, $spans) = caller_audio(@$parts);
-    spit("$dir/caller.ulaw", $audio);
-    my $after = 2500;
-    my ($rc, $out, $log) = $t->call($path, "--play-ulaw $dir/caller.ulaw",
-        "--silence-after $after --json -v --save-sent $dir/sent.raw", @opt);
+# the simulator's --json report of a call that must complete
+sub report {
+    my ($path, $rc, $out, $log) = @_;
     my $report = eval { decode_json($out)->{calls}[0] } || {};
     ok($rc == 0 && $report->{ok}, "$path: the call completes")
         or diag $out, $log;
+    return $report;
+}
+
+# error.log from the last call's start
+my $log_mark = 0;
+sub call_log { substr $t->error_log, $log_mark }
+
+# a call playing those parts in real time: (report, what was sent, spans)
+sub call {
+    my ($path, $parts, @opt) = @_;
+    $log_mark = length $t->error_log;
+    my ($audio, $spans) = caller_audio(@$parts);
+    spit("$dir/caller.ulaw", $audio);
+    my $after = 2500;
+    my $report = report($path, $t->call($path, "--play-ulaw $dir/caller.ulaw",
+        "--silence-after $after --json -v --save-sent $dir/sent.raw", @opt));
     is(slurp("$dir/sent.raw"), pack('s<*', map { ulaw_linear(ord) }
         split //, $audio), "$path: the simulator sent the audio built");
     # what the simulator sent: the audio, then μ-law silence in 20 ms frames
@@ -172,8 +191,13 @@ my $q1 = 'What are your opening hours?';
 my $q2 = 'And on Sundays?';
 my $long = 'Sure thing. We are open every single day of the week from nine '
     . 'in the morning until five in the evening. On weekends we open a '
-    . 'little later, at ten, and we close a little earlier, at four. '
+    . 'little later, at ten, and close a little earlier, at four. '
     . 'Is there anything else I can help you with today?';
+
+# the fake TTS's audio of a sentence is one μ-law byte: 0x7f would decode
+# to silence and hide that the agent is speaking
+die "a sentence of the long reply would be silent\n"
+    if grep { FakeProvider::tag($_) == 0x7f } split /(?<=[.?]) /, $long;
 
 sub fresh {
     my (%a) = @_;
@@ -225,14 +249,21 @@ is_deeply([user_turns()], [$q1, $q2],
     'the recognizer\'s transcripts are the user turns');
 is(scalar $fake->requests('stt'), 0, 'the batch STT location is not used');
 
+# A scripted call: the caller asks $q1, then says $words 1.5 s into the
+# agent's answer.  Returns the simulator's report and its log.
+sub interrupting_call {
+    my ($path, $words) = @_;
+    my @r = $t->call($path, "--say '$q1' --interrupt 1500",
+        "--say '$words' --silence-after 5000 --json -v");
+    return (report($path, @r), $r[2]);
+}
+
 # barge-in: words from the recognizer while the agent speaks interrupt it
 
 fresh(replies => [$long, 'Closed on Sundays.'],
     stream => [$q1, 'Wait, what about Sundays?']);
-my ($rc, $out, $log) = $t->call('/dg/barge', "--say '$q1' --interrupt 1500",
-    "--say 'Wait, what about Sundays?' --silence-after 6000 --json -v");
-$report = eval { decode_json($out)->{calls}[0] } || {};
-ok($rc == 0 && $report->{ok}, 'barge-in call completes') or diag $out, $log;
+my ($log);
+($report, $log) = interrupting_call('/dg/barge', 'Wait, what about Sundays?');
 cmp_ok($report->{clears} // 0, '>=', 1, 'interim words interrupt: a clear');
 like($log, qr/< \{"event":"clear"/, 'the caller got the clear');
 my @llm = $fake->json_requests('llm');
@@ -262,17 +293,23 @@ sub reply_heard {
         "$name: the whole reply is heard");
 }
 
-fresh(replies => [$long, 'Fine.'], stream => [$q1, 'Okay.']);
-($rc, $out, $log) = $t->call('/dg/okay', "--say '$q1' --interrupt 1500",
-    "--say 'Okay.' --silence-after 5000 --json -v");
-$report = eval { decode_json($out)->{calls}[0] } || {};
-ok($rc == 0 && $report->{ok}, '"okay" call completes') or diag $out, $log;
-reply_heard($report, '"okay"');
+sub okay_call {
+    my ($path) = @_;
+    fresh(replies => [$long, 'Fine.'], stream => [$q1, 'Okay.']);
+    return (interrupting_call($path, 'Okay.'))[0];
+}
+
+reply_heard(okay_call('/dg/okay'), '"okay"');
 $c = last_conn();
 is(scalar $rec->finalizes($c), 2, '"okay": the recognizer heard it');
 ok(grep({ ($_->{json}{channel}{alternatives}[0]{transcript} // '') eq 'Okay.'
     && !$_->{json}{is_final} } $rec->sent($c)),
     '"okay": and sent it as interim words');
+
+# the same "okay" interrupts once voice_barge_in_ignore leaves it out
+
+cmp_ok(okay_call('/dg-no-ignore/okay')->{clears} // 0, '>=', 1,
+    '"okay" not ignored: a clear');
 
 # a noise without words while the agent speaks does not interrupt it
 
@@ -282,16 +319,18 @@ fresh(replies => [$long, 'Fine.'], stream => [$q1, '']);
 reply_heard($report, 'noise');
 $c = last_conn();
 is(scalar $rec->finalizes($c), 2, 'noise: the recognizer heard it');
+# the call in stereo, caller left and agent right: where the noise is
+# on the left, the agent's audio plays on the right
 my (undef, $stereo) = wav_pcm(slurp("$dir/call.wav"));
 my @s = pcm16($stereo);
-my @over;
-for (my $f = 0; $f + 320 <= @s; $f += 320) {
-    my @left = map { $s[$f + 2 * $_] } 0 .. 159;
-    next unless sum0(map { abs } @left) / 160 > 1000;
-    push @over, scalar grep { $s[$f + 2 * $_ + 1] } 0 .. 159;
-}
-ok(@over >= 5 && !grep({ !$_ } @over[0 .. 4]),
-    'noise: it began while the agent spoke');
+my $left = pack 's<*', @s[map { 2 * $_ } 0 .. $#s / 2];
+my $noise = $spans->[1];
+my $at = index $left, pack 's<*', map { ulaw_linear(ord) } split //,
+    substr($sent, $noise->[0], $noise->[1] - $noise->[0]);
+my $playing = $at < 0 ? 0 : grep { $s[$at + 2 * $_ + 1] }
+    0 .. $noise->[1] - $noise->[0] - 1;
+cmp_ok($playing, '>', ($noise->[1] - $noise->[0]) / 2,
+    'noise: it came while the agent spoke');
 is(scalar $fake->json_requests('llm'), 1, 'noise: no turn of its own');
 
 # the recognizer drops mid-utterance: that turn goes to the batch
@@ -312,6 +351,8 @@ sub dropped {
     ok(index($pcm, $probe) >= 0, "$path drop: with the dropped utterance");
     is_deeply([user_turns()], [$q1, $q2],
         "$path drop: both turns answered, the first through batch STT");
+    my $lost = qr/lost \(connection closed by the provider\), reconnecting/;
+    like(call_log(), $lost, "$path drop: logged");
     cmp_ok($rec->connections, '>=', 2, "$path drop: a new connection");
     my $c = last_conn();
     my @u = $rec->utterances($c);
@@ -331,6 +372,12 @@ is_deeply([user_turns()], [$q1, $q2], 'refused: both turns through batch');
 cmp_ok($rec->connections, '>=', 2, 'refused: the connection is tried again');
 my @ends = map { $rec->ended($_) } 0 .. $rec->connections - 1;
 ok(@ends && !grep({ $_ ne 'refused 401' } @ends), 'refused: every time');
+my @delays = call_log()
+    =~ /lost \(handshake refused\), reconnecting in (\d+) ms/g;
+ok(@delays >= 2 && $delays[-1] > $delays[0]
+    && !grep({ $delays[$_] < $delays[$_ - 1] } 1 .. $#delays),
+    'refused: logged, each retry later than the one before')
+    or diag "retries after @delays ms";
 
 # OpenAI's dialect: the session, the audio as appends, a commit after
 # each utterance, the transcripts as user turns
