@@ -211,6 +211,7 @@ ngx_http_voice_stt_stream_resume(ngx_http_voice_stt_stream_t *ss,
     }
 
     ss->text_len = ss->final_len;
+    ss->kept = ss->final_len;
 
     ss->speaking = 1;
     ss->failed = 0;
@@ -369,6 +370,12 @@ ngx_http_voice_stt_stream_deepgram(ngx_http_voice_stt_stream_t *ss,
 
         ngx_http_voice_stt_stream_segment(ss, text, tlen, res.is_final);
 
+        if (ss->speaking && res.from_finalize) {
+            /* a Finalize the caller spoke past: its words stay, no end */
+            ss->finalizing = 0;
+            return;
+        }
+
         if (ss->finalizing && !ss->speaking
             && (res.from_finalize || res.speech_final))
         {
@@ -427,10 +434,18 @@ ngx_http_voice_stt_stream_openai(ngx_http_voice_stt_stream_t *ss, u_char *p,
     case VOICE_REALTIME_DELTA:
 
         if (ss->speaking || ss->finalizing) {
-            /* deltas add up to the utterance: the tail grows */
-            ss->final_len = ss->text_len;
-            ngx_http_voice_stt_stream_segment(ss, text, tlen, 0);
-            ss->final_len = 0;
+
+            /* deltas are pieces of words: the tail grows as they come */
+
+            tlen = ngx_min(tlen, NGX_HTTP_VOICE_STT_STREAM_TEXT_MAX
+                                 - ss->text_len);
+            ngx_memcpy(ss->text + ss->text_len, text, tlen);
+            ss->text_len += tlen;
+
+            if (ss->speaking && ss->text_len) {
+                ss->handler(ss->data, NGX_HTTP_VOICE_STT_STREAM_INTERIM,
+                            ss->text, ss->text_len);
+            }
         }
 
         return;
@@ -438,8 +453,10 @@ ngx_http_voice_stt_stream_openai(ngx_http_voice_stt_stream_t *ss, u_char *p,
     case VOICE_REALTIME_COMPLETED:
 
         if (ss->finalizing && !ss->speaking) {
-            ss->final_len = 0;
-            ss->text_len = 0;
+
+            /* a commit's transcript covers the audio since the last one */
+
+            ss->final_len = ss->kept;
             ngx_http_voice_stt_stream_segment(ss, text, tlen, 1);
             ngx_http_voice_stt_stream_end(ss, NGX_HTTP_VOICE_STT_STREAM_FINAL);
         }

@@ -82,6 +82,7 @@ typedef struct {
     u_char                            *text;
     size_t                             final_len;
     size_t                             text_len;
+    size_t                             kept;        /* of earlier parts */
 
     ngx_http_voice_stt_stream_pt       handler;
     void                              *data;

@@ -92,6 +92,8 @@ static void ngx_http_voice_upstream_event(ngx_http_voice_upstream_t *u,
 static void ngx_http_voice_upstream_connected(ngx_http_voice_upstream_t *u);
 #if (NGX_HTTP_SSL)
 static void ngx_http_voice_upstream_ssl_done(ngx_connection_t *c);
+static ngx_int_t ngx_http_voice_upstream_check_name(
+    ngx_http_voice_upstream_t *u, ngx_connection_t *c);
 #endif
 static void ngx_http_voice_upstream_start(ngx_http_voice_upstream_t *u);
 static void ngx_http_voice_upstream_read(ngx_http_voice_upstream_t *u);
@@ -739,7 +741,7 @@ ngx_http_voice_upstream_ssl_done(ngx_connection_t *c)
             return;
         }
 
-        if (ngx_ssl_check_host(c, &u->conf->host) != NGX_OK) {
+        if (ngx_http_voice_upstream_check_name(u, c) != NGX_OK) {
             ngx_log_error(NGX_LOG_ERR, u->log, 0,
                           "voice upstream: certificate does not match "
                           "\"%V\"", &u->conf->host);
@@ -753,6 +755,49 @@ ngx_http_voice_upstream_ssl_done(ngx_connection_t *c)
 
     ngx_http_voice_upstream_start(u);
     ngx_http_run_posted_requests(u->client);
+}
+
+
+
+/* the certificate is for the URL's host: its name, or its address */
+
+static ngx_int_t
+ngx_http_voice_upstream_check_name(ngx_http_voice_upstream_t *u,
+    ngx_connection_t *c)
+{
+    int         rc;
+    X509       *cert;
+    ngx_str_t   host;
+    u_char      ip[NGX_SOCKADDR_STRLEN + 1];
+
+    if (u->conf->naddrs == 0) {
+        return ngx_ssl_check_host(c, &u->conf->host);
+    }
+
+    host = u->conf->host;
+
+    if (host.len > 2 && host.data[0] == '[') {
+        host.data++;
+        host.len -= 2;
+    }
+
+    if (host.len >= sizeof(ip)) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ip, host.data, host.len);
+    ip[host.len] = '\0';
+
+    cert = SSL_get_peer_certificate(c->ssl->connection);
+    if (cert == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = X509_check_ip_asc(cert, (char *) ip, 0);
+
+    X509_free(cert);
+
+    return (rc == 1) ? NGX_OK : NGX_ERROR;
 }
 
 #endif
