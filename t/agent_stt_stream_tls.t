@@ -51,7 +51,7 @@ my $proxy = <<"PROXY";
         }
 PROXY
 
-$t->run(<<"CONF");
+my $servers = <<"SERVERS";
     server {
         listen 127.0.0.1:%%PORT2%% ssl;
         ssl_certificate $dir/good.crt;
@@ -65,14 +65,9 @@ $proxy
         ssl_certificate_key $dir/other.key;
 $proxy
     }
+SERVERS
 
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        server_name localhost;
-
-        voice_stt /_stt;
-        voice_llm /_llm;
-        voice_tts /_tts;
+$t->run_agent($fake, <<"CONF", http => $servers);
         voice_upstream_ssl_trusted_certificate $dir/trusted.crt;
 
         location /good/ {
@@ -90,9 +85,6 @@ $proxy
             voice_stt_stream wss://127.0.0.1:%%PORT3%%/v1/listen?$query;
             voice_upstream_ssl_verify off;
         }
-
-@{[ $fake->locations ]}
-    }
 CONF
 
 my $q = 'What are your opening hours?';

@@ -140,10 +140,13 @@ sub run {
 
 # nginx with one server on %%PORT%% for the agent against fake providers:
 # voice_stt, voice_llm and voice_tts name $fake's locations, which follow
-# the server's own lines; %opt go to $fake->locations
+# the server's own lines; %opt go to $fake->locations, but for "http":
+# text put before that server, in http {}
 sub run_agent {
     my ($self, $fake, $server, %opt) = @_;
+    my $http = delete $opt{http} // '';
     return $self->run(<<"CONF");
+$http
     server {
         listen 127.0.0.1:%%PORT%%;
         server_name localhost;
