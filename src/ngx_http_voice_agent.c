@@ -423,9 +423,14 @@ ngx_http_voice_agent_onset(ngx_http_voice_agent_t *ag)
             return NGX_DECLINED;
         }
 
-        /* with a recognizer, words decide whether this interrupts */
+        /*
+         * With a recognizer that sends interim words, they decide
+         * whether this interrupts; OpenAI's sends none before a commit.
+         */
 
         if (ag->stream_stt && ag->conf->barge_in_words
+            && ag->conf->stt_stream.dialect
+               == NGX_HTTP_VOICE_STT_STREAM_DEEPGRAM
             && ngx_http_voice_stt_stream_begin(&ag->ss, ag->preroll_len)
                == NGX_OK)
         {
