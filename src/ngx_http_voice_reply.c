@@ -38,6 +38,8 @@ static void ngx_http_voice_reply_tts_done(ngx_http_voice_provider_req_t *pr);
 static ngx_int_t ngx_http_voice_reply_append(
     ngx_http_voice_reply_sentence_t *s, u_char *ulaw, size_t n);
 static void ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply);
+static void ngx_http_voice_reply_timed(ngx_http_voice_reply_t *reply,
+    uint64_t since);
 static void ngx_http_voice_reply_free(ngx_http_voice_reply_sentence_t *s);
 
 
@@ -76,8 +78,16 @@ ngx_http_voice_reply_begin(ngx_http_voice_reply_t *reply, ngx_uint_t held)
 void
 ngx_http_voice_reply_release(ngx_http_voice_reply_t *reply)
 {
+    uint64_t  us;
+
+    us = ngx_http_voice_clock_usec();
+
     reply->held = 0;
     ngx_http_voice_reply_pump(reply);
+
+    /* audio held back goes now: the turn's first audio is this */
+
+    ngx_http_voice_reply_timed(reply, us);
 }
 
 
@@ -400,10 +410,18 @@ ngx_http_voice_reply_tts_data(ngx_http_voice_provider_req_t *pr, u_char *p,
     }
 
     ngx_http_voice_reply_pump(reply);
+    ngx_http_voice_reply_timed(reply, us);
+}
 
+
+/* the first audio went out: the turn's timings are complete */
+
+static void
+ngx_http_voice_reply_timed(ngx_http_voice_reply_t *reply, uint64_t since)
+{
     if (reply->speaking && !reply->timed) {
         reply->timed = 1;
-        reply->media_us = ngx_http_voice_clock_usec() - us;
+        reply->media_us = ngx_http_voice_clock_usec() - since;
         reply->on_timed(reply->data);
     }
 }
