@@ -9,8 +9,9 @@
  * The providers speak the real wire formats (OpenAI transcriptions:
  * multipart in, {"text"} out; OpenAI chat completions: an SSE stream of
  * deltas ending "data: [DONE]"; ElevenLabs TTS: raw μ-law 8 kHz) and
- * answer at once, or after a fixed delay.  The LLM reply is a few
- * sentences, one SSE event each, a gap apart, so every sentence is handed
+ * answer at once, or after a fixed delay each, counted from when the
+ * request arrived.  The LLM reply is its first words, then the rest of each
+ * sentence, one SSE event each, a gap apart, so every sentence is handed
  * to TTS on its own.  The providers log, in µs of CLOCK_REALTIME, with
  * the request path's call id:
  *
@@ -89,7 +90,9 @@ main(int argc, char **argv)
         { "port", required_argument, NULL, 'p' },
         { "log", required_argument, NULL, 'l' },
         { "gap", required_argument, NULL, 'g' },
-        { "delay", required_argument, NULL, 'd' },
+        { "stt-delay", required_argument, NULL, 's' },
+        { "llm-delay", required_argument, NULL, 'm' },
+        { "tts-delay", required_argument, NULL, 't' },
         { "audio", required_argument, NULL, 'a' },
         { "relay", required_argument, NULL, 'r' },
         { "wake", required_argument, NULL, 'w' },
@@ -104,7 +107,9 @@ main(int argc, char **argv)
         case 'p': port = atoi(optarg); break;
         case 'l': log = optarg; break;
         case 'g': bp_provider_conf.gap_ms = atoi(optarg); break;
-        case 'd': bp_provider_conf.delay_ms = atoi(optarg); break;
+        case 's': bp_provider_conf.stt_ms = atoi(optarg); break;
+        case 'm': bp_provider_conf.llm_ms = atoi(optarg); break;
+        case 't': bp_provider_conf.tts_ms = atoi(optarg); break;
         case 'a': bp_provider_conf.audio = (size_t) atol(optarg); break;
         case 'r': bp_relay_port = atoi(optarg); break;
 
@@ -121,7 +126,8 @@ main(int argc, char **argv)
     }
 
     if (port <= 0 || log == NULL || bp_provider_conf.gap_ms < 0
-        || bp_provider_conf.delay_ms < 0)
+        || bp_provider_conf.stt_ms < 0 || bp_provider_conf.llm_ms < 0
+        || bp_provider_conf.tts_ms < 0)
     {
         bp_usage();
     }
@@ -238,8 +244,10 @@ bp_usage(void)
         "usage: bench-providers --port PORT --log FILE [options]\n"
         "  --port PORT      listen on 127.0.0.1:PORT\n"
         "  --log FILE       the timestamps (µs, CLOCK_REALTIME)\n"
-        "  --gap MS         between the LLM's sentence events (5)\n"
-        "  --delay MS       before every answer (0)\n"
+        "  --stt-delay MS   the transcript MS after the STT request (0)\n"
+        "  --llm-delay MS   the LLM's first words MS after its request (0)\n"
+        "  --gap MS         then the rest of each sentence, MS apart (5)\n"
+        "  --tts-delay MS   the TTS audio MS after its request (0)\n"
         "  --audio BYTES    TTS audio per sentence, μ-law 8 kHz (3200)\n"
         "  --relay PORT     relay WebSocket calls to nginx on PORT instead,\n"
         "                   logging when media arrives from it\n"

@@ -28,7 +28,7 @@ enum {
 static void bp_provider_request(bp_conn_t *c, size_t head, size_t body);
 
 
-bp_provider_conf_t  bp_provider_conf = { 5, 0, 3200 };  /* 400 ms of TTS */
+bp_provider_conf_t  bp_provider_conf = { 5, 0, 0, 0, 3200 };  /* 400 ms */
 
 static const char  *bp_provider_transcript =
     "What are your opening hours today?";
@@ -123,7 +123,7 @@ bp_provider_read(bp_conn_t *c)
 static void
 bp_provider_request(bp_conn_t *c, size_t head, size_t body)
 {
-    int          k;
+    int          k, delay;
     size_t       i, n;
     uint8_t     *p, *e;
     const char  *ev, *path;
@@ -142,14 +142,17 @@ bp_provider_request(bp_conn_t *c, size_t head, size_t body)
     if (strncmp(path, "/stt/", 5) == 0) {
         c->kind = BP_PROVIDER_STT;
         ev = "stt_req";
+        delay = bp_provider_conf.stt_ms;
 
     } else if (strncmp(path, "/llm/", 5) == 0) {
         c->kind = BP_PROVIDER_LLM;
         ev = "llm_req";
+        delay = bp_provider_conf.llm_ms;
 
     } else if (strncmp(path, "/tts/", 5) == 0) {
         c->kind = BP_PROVIDER_TTS;
         ev = "tts_req";
+        delay = bp_provider_conf.tts_ms;
 
     } else {
         bp_conn_send(c, not_found, sizeof(not_found) - 1, NULL, 0, 0);
@@ -193,18 +196,19 @@ bp_provider_request(bp_conn_t *c, size_t head, size_t body)
 
     bp_log_event(c->t_first, ev, c->id, c->sentence);
 
-    bp_conn_timer_set(c, bp_log_now()
-                         + (int64_t) bp_provider_conf.delay_ms * 1000);
+    /* from the request's arrival: how late this process runs does not count */
+    bp_conn_timer_set(c, c->t_first + (int64_t) delay * 1000);
 }
 
 
 void
 bp_provider_step(bp_conn_t *c)
 {
-    int       n;
-    size_t    i;
-    char      buf[1024];
-    uint8_t  *audio;
+    int          n;
+    size_t       i, first;
+    char         buf[1024];
+    uint8_t     *audio;
+    const char  *reply;
 
     switch (c->kind) {
 
@@ -223,6 +227,10 @@ bp_provider_step(bp_conn_t *c)
 
     case BP_PROVIDER_LLM:
 
+        /* the first words, then the rest of each sentence, a gap apart */
+
+        first = strcspn(bp_provider_reply[0], " ");
+
         if (c->step == 0) {
             n = snprintf(buf, sizeof(buf),
                          "HTTP/1.1 200 OK\r\n"
@@ -230,14 +238,18 @@ bp_provider_step(bp_conn_t *c)
                          "Cache-Control: no-cache\r\nConnection: close\r\n"
                          "\r\n"
                          "data: {\"choices\":[{\"index\":0,\"delta\":"
-                         "{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n");
+                         "{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
+                         "data: {\"choices\":[{\"index\":0,\"delta\":"
+                         "{\"content\":\"%.*s\"}}]}\n\n", (int) first,
+                         bp_provider_reply[0]);
             bp_conn_send(c, buf, n, NULL, 0, 0);
 
         } else if (c->step <= BP_PROVIDER_SENTENCES) {
+            reply = bp_provider_reply[c->step - 1];
             n = snprintf(buf, sizeof(buf),
                          "data: {\"choices\":[{\"index\":0,\"delta\":"
                          "{\"content\":\"%s\"}}]}\n\n",
-                         bp_provider_reply[c->step - 1]);
+                         reply + (c->step == 1 ? first : 0));
             bp_conn_send(c, buf, n, "llm_sent", c->step - 1, n);
 
         } else {
@@ -252,8 +264,10 @@ bp_provider_step(bp_conn_t *c)
         }
 
         c->step++;
-        bp_conn_timer_set(c, bp_log_now()
-                             + (int64_t) bp_provider_conf.gap_ms * 1000);
+        bp_conn_timer_set(c, c->t_first
+                             + (int64_t) (bp_provider_conf.llm_ms
+                                          + c->step * bp_provider_conf.gap_ms)
+                               * 1000);
         return;
 
     case BP_PROVIDER_TTS:

@@ -4,10 +4,16 @@
 
 /*
  * The fake providers: OpenAI transcriptions (multipart in, {"text"}
- * out), OpenAI chat completions (an SSE stream of deltas, a sentence an
- * event, ending "data: [DONE]") and ElevenLabs TTS (raw μ-law 8 kHz), by
- * the path's first segment, /stt/, /llm/ or /tts/; the rest is the call
- * id the log lines carry.
+ * out), OpenAI chat completions (an SSE stream of deltas ending "data:
+ * [DONE]": the first words of the reply, then the rest of each sentence
+ * an event) and ElevenLabs TTS (raw μ-law 8 kHz), by the path's first
+ * segment, /stt/, /llm/ or /tts/; the rest is the call id the log lines
+ * carry.
+ *
+ * Each answers after a fixed delay of its own, counted from when its
+ * request arrived: the transcript, the LLM's first words (the rest of
+ * the first sentence comes a gap later, each next sentence a gap after
+ * that), the TTS audio.
  */
 
 #ifndef BP_PROVIDER_H
@@ -19,8 +25,10 @@
 
 
 typedef struct {
-    int             gap_ms;         /* between the LLM's sentences */
-    int             delay_ms;       /* before every answer */
+    int             gap_ms;         /* between the LLM's events */
+    int             stt_ms;         /* before the transcript */
+    int             llm_ms;         /* before the LLM's first words */
+    int             tts_ms;         /* before the TTS audio */
     size_t          audio;          /* TTS bytes per sentence */
 } bp_provider_conf_t;
 
