@@ -111,13 +111,15 @@ $(PROVIDERS): $(PROVIDERS_SRCS) $(PROVIDERS_HDRS) $(PURE_HDRS)
 	    -lspeexdsp -lcrypto -lm
 
 # The benchmarks' fake providers and relay (tools/bench/providers)
-BENCH_PROVIDERS_SRCS := $(wildcard tools/bench/providers/*.c) src/voice_ws.c
-BENCH_PROVIDERS_HDRS := $(wildcard tools/bench/providers/*.h) src/voice_ws.h
+BENCH_PROVIDERS_SRCS := $(wildcard tools/bench/providers/*.c) src/voice_ws.c \
+                        src/voice_ws_client.c src/voice_buf.c
+BENCH_PROVIDERS_HDRS := $(wildcard tools/bench/providers/*.h) src/voice_ws.h \
+                        src/voice_ws_client.h src/voice_buf.h
 
 $(BENCH_PROVIDERS): $(BENCH_PROVIDERS_SRCS) $(BENCH_PROVIDERS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TOOLS_CFLAGS) -Itools/bench/providers -o $@ \
-	    $(BENCH_PROVIDERS_SRCS)
+	    $(BENCH_PROVIDERS_SRCS) -lcrypto
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(PURE_SRCS) $(PURE_HDRS)
 	@mkdir -p $(dir $@)

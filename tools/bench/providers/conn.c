@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -173,6 +174,30 @@ bp_conn_recv(bp_conn_t *c, void *buf, size_t len, int64_t *t)
 
 
 void
+bp_conn_read(bp_conn_t *c, bp_conn_read_pt handler)
+{
+    ssize_t  n;
+    int64_t  t;
+    uint8_t  buf[65536];
+
+    while (c->fd >= 0) {
+        n = bp_conn_recv(c, buf, sizeof(buf), &t);
+
+        if (n < 0 && errno == EAGAIN) {
+            return;
+        }
+
+        if (n <= 0) {
+            bp_conn_close(c);
+            return;
+        }
+
+        handler(c, buf, n, t);
+    }
+}
+
+
+void
 bp_conn_grow(uint8_t **buf, size_t *size, size_t need)
 {
     size_t    n;
@@ -196,6 +221,49 @@ bp_conn_grow(uint8_t **buf, size_t *size, size_t need)
 
     *buf = p;
     *size = n;
+}
+
+
+const char *
+bp_conn_header(const bp_conn_t *c, size_t head, const char *name,
+    size_t *len)
+{
+    size_t       n;
+    const char  *p, *end, *v, *e;
+
+    n = strlen(name);
+    p = (const char *) c->in;
+    end = p + head;
+
+    for ( ;; ) {
+        p = memchr(p, '\n', end - p);
+
+        if (p == NULL || (size_t) (end - p) < n + 2) {
+            return NULL;
+        }
+
+        p++;
+
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            break;
+        }
+    }
+
+    v = p + n + 1;
+    e = memchr(v, '\r', end - v);
+    e = e ? e : end;
+
+    while (v < e && (*v == ' ' || *v == '\t')) {
+        v++;
+    }
+
+    while (e > v && (e[-1] == ' ' || e[-1] == '\t')) {
+        e--;
+    }
+
+    *len = e - v;
+
+    return v;
 }
 
 

@@ -20,13 +20,15 @@
 
 #define BP_CONN_PENDING  8
 #define BP_CONN_ID_MAX   128
+#define BP_CONN_FINALS   8
 
 
 enum {
     BP_CONN_LISTENER = 0,
     BP_CONN_PROVIDER,
     BP_CONN_RELAY_CALLER,       /* voice-sim's side of a relayed call */
-    BP_CONN_RELAY_NGINX         /* nginx's side */
+    BP_CONN_RELAY_NGINX,        /* nginx's side */
+    BP_CONN_LISTEN              /* the streaming recognizer, after 101 */
 };
 
 
@@ -35,6 +37,15 @@ typedef struct {
     const char     *event;
     int             k;
 } bp_conn_pending_t;
+
+
+/* a recognizer's Results to send: when, and the audio it covers */
+typedef struct {
+    int64_t         due;        /* µs */
+    size_t          start;      /* bytes */
+    size_t          len;
+    int             utterance;  /* from 1 */
+} bp_conn_final_t;
 
 
 typedef struct bp_conn_s  bp_conn_t;
@@ -66,10 +77,21 @@ struct bp_conn_s {
 
     /* a relayed call */
     bp_conn_t      *peer;
-    int             head_done;  /* nginx's 101 response read */
+    int             head_done;  /* the handshake's head passed */
     size_t          head_match;
+
+    /* the WebSocket read: a relayed call's, the recognizer's */
     voice_ws_parser_t  ws;
     uint8_t        *msg;
+
+    /* the streaming recognizer */
+    const char     *transcript;
+    size_t          heard;      /* audio bytes of this utterance */
+    size_t          heard_all;  /* of the utterances before it */
+    int             interims;   /* interim Results of this utterance */
+    int             utterances; /* Finalizes read */
+    bp_conn_final_t finals[BP_CONN_FINALS];
+    int             nfinals;
 
     bp_conn_t      *next;       /* the list of connections with timers */
     bp_conn_t      *prev;
@@ -92,7 +114,23 @@ void bp_conn_close(bp_conn_t *c);
 /* recv(), and when the bytes arrived: the kernel's stamp, or now */
 ssize_t bp_conn_recv(bp_conn_t *c, void *buf, size_t len, int64_t *t);
 
+typedef void (*bp_conn_read_pt)(bp_conn_t *c, const uint8_t *p, size_t n,
+    int64_t t);
+
+/*
+ * Reads all there is, each piece to handler with when it arrived; at
+ * the end of the peer's stream or an error, closes the connection.
+ */
+void bp_conn_read(bp_conn_t *c, bp_conn_read_pt handler);
+
 void bp_conn_grow(uint8_t **buf, size_t *size, size_t need);
+
+/*
+ * A header's value in the request head read into c->in (its first head
+ * bytes), without the blanks around it; NULL when there is none.
+ */
+const char *bp_conn_header(const bp_conn_t *c, size_t head,
+    const char *name, size_t *len);
 
 /*
  * Queues bytes and sends what the socket takes; "event" is logged once

@@ -48,6 +48,22 @@ bp_log_event(int64_t t, const char *event, const char *id, int k)
 }
 
 
+int
+bp_log_key(const char *b64, size_t len)
+{
+    size_t    i;
+    uint32_t  h;
+
+    h = 2166136261u;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ (uint8_t) b64[i]) * 16777619u;
+    }
+
+    return (int) (h & 0x7fffffff);
+}
+
+
 void
 bp_log_close(void)
 {

@@ -10,6 +10,7 @@
 #ifndef BP_LOG_H
 #define BP_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 
@@ -20,6 +21,13 @@ int64_t bp_log_now(void);
 int bp_log_open(const char *file);
 
 void bp_log_event(int64_t t, const char *event, const char *id, int k);
+
+/*
+ * The key a caller's audio frame is logged under, the same on both sides
+ * of nginx: a hash (FNV-1a, 31 bits) of the frame's base64, as Twilio's
+ * media message carries it.
+ */
+int bp_log_key(const char *b64, size_t len);
 
 void bp_log_close(void);
 

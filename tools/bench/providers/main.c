@@ -8,9 +8,10 @@
  *
  * The providers speak the real wire formats (OpenAI transcriptions:
  * multipart in, {"text"} out; OpenAI chat completions: an SSE stream of
- * deltas ending "data: [DONE]"; ElevenLabs TTS: raw μ-law 8 kHz) and
- * answer at once, or after a fixed delay each, counted from when the
- * request arrived.  The LLM reply is its first words, then the rest of each
+ * deltas ending "data: [DONE]"; ElevenLabs TTS: raw μ-law 8 kHz;
+ * Deepgram's live transcription over a WebSocket, listen.h) and answer
+ * at once, or after a fixed delay each, counted from when the request
+ * arrived.  The LLM reply is its first words, then the rest of each
  * sentence, one SSE event each, a gap apart, so every sentence is handed
  * to TTS on its own.  The providers log, in µs of CLOCK_REALTIME, with
  * the request path's call id:
@@ -21,6 +22,8 @@
  *   llm_sent   the event that completes sentence k written
  *   tts_req    first byte of the TTS request for sentence k read
  *   tts_first  the first audio byte of sentence k written
+ *
+ * and the streaming recognizer's events (listen.h).
  *
  * With --relay, it forwards a WebSocket between the caller (voice-sim)
  * and nginx instead, and logs "media" with the stream sid each time media
@@ -51,6 +54,7 @@
 #include <sys/socket.h>
 
 #include "conn.h"
+#include "listen.h"
 #include "log.h"
 #include "provider.h"
 #include "relay.h"
@@ -63,6 +67,7 @@
 static void bp_on_signal(int signo);
 static void bp_loop(void);
 static void bp_accept(bp_conn_t *l);
+static void bp_step(bp_conn_t *c);
 static void bp_usage(void) __attribute__((noreturn));
 
 
@@ -93,6 +98,8 @@ main(int argc, char **argv)
         { "stt-delay", required_argument, NULL, 's' },
         { "llm-delay", required_argument, NULL, 'm' },
         { "tts-delay", required_argument, NULL, 't' },
+        { "final-delay", required_argument, NULL, 'f' },
+        { "interim", required_argument, NULL, 'i' },
         { "audio", required_argument, NULL, 'a' },
         { "relay", required_argument, NULL, 'r' },
         { "wake", required_argument, NULL, 'w' },
@@ -110,6 +117,8 @@ main(int argc, char **argv)
         case 's': bp_provider_conf.stt_ms = atoi(optarg); break;
         case 'm': bp_provider_conf.llm_ms = atoi(optarg); break;
         case 't': bp_provider_conf.tts_ms = atoi(optarg); break;
+        case 'f': bp_listen_conf.final_ms = atoi(optarg); break;
+        case 'i': bp_listen_conf.interim_ms = atoi(optarg); break;
         case 'a': bp_provider_conf.audio = (size_t) atol(optarg); break;
         case 'r': bp_relay_port = atoi(optarg); break;
 
@@ -127,7 +136,8 @@ main(int argc, char **argv)
 
     if (port <= 0 || log == NULL || bp_provider_conf.gap_ms < 0
         || bp_provider_conf.stt_ms < 0 || bp_provider_conf.llm_ms < 0
-        || bp_provider_conf.tts_ms < 0)
+        || bp_provider_conf.tts_ms < 0 || bp_listen_conf.final_ms < 0
+        || bp_listen_conf.interim_ms < 0)
     {
         bp_usage();
     }
@@ -204,13 +214,30 @@ bp_loop(void)
                 if (c->type == BP_CONN_PROVIDER) {
                     bp_provider_read(c);
 
+                } else if (c->type == BP_CONN_LISTEN) {
+                    bp_listen_read(c);
+
                 } else {
                     bp_relay_read(c);
                 }
             }
         }
 
-        bp_conn_expire(bp_provider_step);
+        bp_conn_expire(bp_step);
+    }
+}
+
+
+/* a connection's timer is due */
+
+static void
+bp_step(bp_conn_t *c)
+{
+    if (c->type == BP_CONN_LISTEN) {
+        bp_listen_step(c);
+
+    } else {
+        bp_provider_step(c);
     }
 }
 
@@ -249,6 +276,9 @@ bp_usage(void)
         "  --gap MS         then the rest of each sentence, MS apart (5)\n"
         "  --tts-delay MS   the TTS audio MS after its request (0)\n"
         "  --audio BYTES    TTS audio per sentence, μ-law 8 kHz (3200)\n"
+        "  --final-delay MS the recognizer's final result MS after a\n"
+        "                   Finalize (0)\n"
+        "  --interim MS     an interim result per MS of audio (500)\n"
         "  --relay PORT     relay WebSocket calls to nginx on PORT instead,\n"
         "                   logging when media arrives from it\n"
         "  --wake N         measure N wake-up round trips; print the\n"

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 
+#include "listen.h"
 #include "log.h"
 #include "provider.h"
 
@@ -60,10 +61,11 @@ bp_provider_open(int fd)
 void
 bp_provider_read(bp_conn_t *c)
 {
-    ssize_t   n;
-    size_t    cl, head;
-    int64_t   t;
-    uint8_t  *end, *p;
+    ssize_t      n;
+    size_t       cl, head, len;
+    int64_t      t;
+    uint8_t     *end;
+    const char  *v;
 
     for ( ;; ) {
         bp_conn_grow(&c->in, &c->in_size, c->in_len + 16384);
@@ -96,15 +98,8 @@ bp_provider_read(bp_conn_t *c)
         }
 
         head = end + 4 - c->in;
-        cl = 0;
-
-        for (p = c->in; p < end; p++) {
-            if (p[0] == '\n'
-                && strncasecmp((char *) p + 1, "content-length:", 15) == 0)
-            {
-                cl = (size_t) strtoul((char *) p + 16, NULL, 10);
-            }
-        }
+        v = bp_conn_header(c, head, "content-length", &len);
+        cl = v ? (size_t) strtoul(v, NULL, 10) : 0;
 
         if (c->in_len < head + cl) {
             continue;
@@ -113,8 +108,8 @@ bp_provider_read(bp_conn_t *c)
         c->answered = 1;
         bp_provider_request(c, head, cl);
 
-        if (c->fd < 0) {
-            return;
+        if (c->fd < 0 || c->type != BP_CONN_PROVIDER) {
+            return;         /* closed, or a WebSocket now */
         }
     }
 }
@@ -138,6 +133,13 @@ bp_provider_request(bp_conn_t *c, size_t head, size_t body)
     }
 
     path++;
+
+    if (strncmp(path, "/v1/listen", 10) == 0
+        && (path[10] == ' ' || path[10] == '?'))
+    {
+        bp_listen_open(c, head, bp_provider_transcript);
+        return;
+    }
 
     if (strncmp(path, "/stt/", 5) == 0) {
         c->kind = BP_PROVIDER_STT;

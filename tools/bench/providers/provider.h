@@ -8,7 +8,8 @@
  * [DONE]": the first words of the reply, then the rest of each sentence
  * an event) and ElevenLabs TTS (raw μ-law 8 kHz), by the path's first
  * segment, /stt/, /llm/ or /tts/; the rest is the call id the log lines
- * carry.
+ * carry.  GET /v1/listen with a WebSocket handshake goes to the
+ * streaming recognizer (listen.h).
  *
  * Each answers after a fixed delay of its own, counted from when its
  * request arrived: the transcript, the LLM's first words (the rest of

@@ -22,6 +22,8 @@
 #define BP_RELAY_MEDIA_PREFIX  "{\"event\":\"media\",\"streamSid\":\""
 
 
+static void bp_relay_forward(bp_conn_t *c, const uint8_t *p, size_t n,
+    int64_t t);
 static void bp_relay_media(bp_conn_t *c, const uint8_t *p, size_t n,
     int64_t t);
 
@@ -91,36 +93,24 @@ bp_relay_open(int fd, int port)
 void
 bp_relay_read(bp_conn_t *c)
 {
-    ssize_t   n;
-    int64_t   t;
-    uint8_t   buf[65536];
+    bp_conn_read(c, bp_relay_forward);
+}
 
-    for ( ;; ) {
-        if (c->fd < 0) {
-            return;
-        }
 
-        n = bp_conn_recv(c, buf, sizeof(buf), &t);
+/* what one leg read, to the other */
 
-        if (n < 0 && errno == EAGAIN) {
-            return;
-        }
-
-        if (n <= 0) {
-            bp_conn_close(c);
-            return;
-        }
-
-        if (c->type == BP_CONN_RELAY_NGINX) {
-            bp_relay_media(c, buf, n, t);
-        }
-
-        if (c->peer == NULL) {
-            continue;
-        }
-
-        bp_conn_send(c->peer, buf, n, NULL, 0, 0);
+static void
+bp_relay_forward(bp_conn_t *c, const uint8_t *p, size_t n, int64_t t)
+{
+    if (c->type == BP_CONN_RELAY_NGINX) {
+        bp_relay_media(c, p, n, t);
     }
+
+    if (c->peer == NULL) {
+        return;
+    }
+
+    bp_conn_send(c->peer, p, n, NULL, 0, 0);
 }
 
 
