@@ -20,12 +20,17 @@
 
 #define BP_RELAY_MSG_MAX       65536
 #define BP_RELAY_MEDIA_PREFIX  "{\"event\":\"media\",\"streamSid\":\""
+#define BP_RELAY_CALLER_MEDIA  "{\"event\":\"media\","
 
 
 static void bp_relay_forward(bp_conn_t *c, const uint8_t *p, size_t n,
     int64_t t);
+static void bp_relay_caller(bp_conn_t *c, const uint8_t *buf, size_t n);
 static void bp_relay_media(bp_conn_t *c, const uint8_t *p, size_t n,
     int64_t t);
+static void bp_relay_head(bp_conn_t *c, const uint8_t **p, size_t *n);
+static const char *bp_relay_field(const voice_ws_event_t *ev,
+    const char *name, size_t *len);
 
 
 /* an accepted call to relay: connect to nginx; -1 when out of memory */
@@ -55,8 +60,10 @@ bp_relay_open(int fd, int port)
         return -1;
     }
 
+    c->msg = malloc(BP_RELAY_MSG_MAX);
     n->msg = malloc(BP_RELAY_MSG_MAX);
-    if (n->msg == NULL) {
+
+    if (c->msg == NULL || n->msg == NULL) {
         perror("malloc");
         exit(1);
     }
@@ -72,12 +79,14 @@ bp_relay_open(int fd, int port)
         /* this call is lost; the next may connect */
         close(s);
         close(fd);
+        free(c->msg);
         free(n->msg);
         free(n);
         free(c);
         return 0;
     }
 
+    voice_ws_parser_init(&c->ws, 1, c->msg, BP_RELAY_MSG_MAX);
     voice_ws_parser_init(&n->ws, 0, n->msg, BP_RELAY_MSG_MAX);
 
     c->peer = n;
@@ -102,15 +111,110 @@ bp_relay_read(bp_conn_t *c)
 static void
 bp_relay_forward(bp_conn_t *c, const uint8_t *p, size_t n, int64_t t)
 {
-    if (c->type == BP_CONN_RELAY_NGINX) {
-        bp_relay_media(c, p, n, t);
-    }
-
     if (c->peer == NULL) {
         return;
     }
 
+    if (c->type == BP_CONN_RELAY_CALLER) {
+        bp_relay_caller(c, p, n);
+        return;
+    }
+
+    bp_relay_media(c, p, n, t);
     bp_conn_send(c->peer, p, n, NULL, 0, 0);
+}
+
+
+/*
+ * The caller's bytes to nginx, cut after each media message, so that
+ * when the message is out can be logged with its frame's key.
+ */
+
+static void
+bp_relay_caller(bp_conn_t *c, const uint8_t *buf, size_t n)
+{
+    int                rc;
+    size_t             used, from, left, len;
+    const char        *sid, *payload;
+    const uint8_t     *p;
+    voice_ws_event_t   ev;
+
+    p = buf;
+    left = n;
+    from = 0;
+
+    bp_relay_head(c, &p, &left);
+
+    while (left) {
+        rc = voice_ws_parse(&c->ws, p, left, &used, &ev);
+        p += used;
+        left -= used;
+
+        if (rc == VOICE_WS_ERROR || rc == VOICE_WS_CLOSE
+            || (rc == VOICE_WS_AGAIN && used == 0))
+        {
+            break;
+        }
+
+        if (rc != VOICE_WS_MESSAGE || ev.opcode != VOICE_WS_OP_TEXT
+            || ev.len < sizeof(BP_RELAY_CALLER_MEDIA) - 1
+            || memcmp(ev.data, BP_RELAY_CALLER_MEDIA,
+                      sizeof(BP_RELAY_CALLER_MEDIA) - 1) != 0)
+        {
+            continue;
+        }
+
+        payload = bp_relay_field(&ev, "payload", &len);
+        sid = bp_relay_field(&ev, "streamSid", &used);
+
+        if (payload == NULL || sid == NULL) {
+            continue;
+        }
+
+        /* the log lines of nginx's leg carry the call's stream sid */
+
+        if (c->peer->id[0] == '\0' && used < BP_CONN_ID_MAX) {
+            memcpy(c->peer->id, sid, used);
+            c->peer->id[used] = '\0';
+        }
+
+        bp_conn_send(c->peer, buf + from, (p - buf) - from, "caller_media",
+                     bp_log_key(payload, len), (p - buf) - from);
+        from = p - buf;
+    }
+
+    if (from < n) {
+        bp_conn_send(c->peer, buf + from, n - from, NULL, 0, 0);
+    }
+}
+
+
+/* a string field of a Twilio message: "name":"value" */
+
+static const char *
+bp_relay_field(const voice_ws_event_t *ev, const char *name, size_t *len)
+{
+    size_t       n;
+    char         key[32];
+    const char  *s, *e, *end;
+
+    n = snprintf(key, sizeof(key), "\"%s\":\"", name);
+    end = (const char *) ev->data + ev->len;
+
+    s = memmem(ev->data, ev->len, key, n);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    s += n;
+    e = memchr(s, '"', end - s);
+    if (e == NULL) {
+        return NULL;
+    }
+
+    *len = e - s;
+
+    return s;
 }
 
 
@@ -123,18 +227,7 @@ bp_relay_media(bp_conn_t *c, const uint8_t *p, size_t n, int64_t t)
     const char       *s, *e;
     voice_ws_event_t  ev;
 
-    /* the 101 response first */
-
-    while (!c->head_done && n) {
-        c->head_match = (*p == "\r\n\r\n"[c->head_match]) ? c->head_match + 1
-                        : (*p == '\r') ? 1 : 0;
-        p++;
-        n--;
-
-        if (c->head_match == 4) {
-            c->head_done = 1;
-        }
-    }
+    bp_relay_head(c, &p, &n);
 
     logged = 0;
     plen = sizeof(BP_RELAY_MEDIA_PREFIX) - 1;
@@ -166,6 +259,24 @@ bp_relay_media(bp_conn_t *c, const uint8_t *p, size_t n, int64_t t)
             sid[e - s] = '\0';
             bp_log_event(t, "media", sid, -1);
             logged = 1;
+        }
+    }
+}
+
+
+/* past the handshake's head (the request, or the 101 response) */
+
+static void
+bp_relay_head(bp_conn_t *c, const uint8_t **p, size_t *n)
+{
+    while (!c->head_done && *n) {
+        c->head_match = (**p == "\r\n\r\n"[c->head_match])
+                        ? c->head_match + 1 : (**p == '\r') ? 1 : 0;
+        (*p)++;
+        (*n)--;
+
+        if (c->head_match == 4) {
+            c->head_done = 1;
         }
     }
 }
