@@ -66,3 +66,92 @@ nginx_worker() {
 cpu_model() {
     grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'
 }
+
+# a benchmark with providers named $1, and its arguments: MODULE SIM
+# BENCH_PROVIDERS [CALLS...]; sets $prefix (build/$1), $module, $sim,
+# $bp and $calls (the numbers of calls at once, "1 100" by default)
+bench_args() {
+    prefix=$top/build/$1
+    module=$2
+    sim=$3
+    bp=$4
+    shift 4
+    calls=${*:-1 100}
+}
+
+# The benchmarks' pinning: the worker gets a core of its own, as in
+# production, and what plays the calls and the providers shares the
+# other (BENCH_PIN=0: no pinning).  Sets $affinity, for nginx_conf_head,
+# and $load, a prefix for the commands on that other core.
+bench_pin() {
+    affinity=""
+    load=""
+    if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] \
+        && command -v taskset > /dev/null
+    then
+        affinity="worker_cpu_affinity 10;"
+        load="taskset -c 0"
+    fi
+}
+
+# a benchmark server's provider locations: /_stt, /_llm and /_tts
+# proxied to bench-providers on 127.0.0.1:$1, the call's ids in the path
+bench_provider_locations() {
+    _ids='$voice_call_sid/$voice_stream_sid'
+    cat <<CONF
+        location = /_stt {
+            internal;
+            proxy_pass http://127.0.0.1:$1/stt/$_ids;
+        }
+
+        location = /_llm {
+            internal;
+            proxy_pass http://127.0.0.1:$1/llm/$_ids;
+            proxy_buffering off;
+        }
+
+        location = /_tts {
+            internal;
+            proxy_pass http://127.0.0.1:$1/tts/$_ids;
+            proxy_buffering off;
+        }
+CONF
+}
+
+# bench-providers ($bp) on 127.0.0.1:$pport with the options in $2, and
+# its relay from $rport to nginx on $port; their logs are
+# $1-providers.log and $1-relay.log
+bench_providers_start() {
+    # shellcheck disable=SC2086
+    $load "$bp" --port "$pport" --log "$1-providers.log" $2 &
+    _bench_pids=$!
+    $load "$bp" --port "$rport" --relay "$port" --log "$1-relay.log" &
+    _bench_pids="$_bench_pids $!"
+    sleep 0.2
+}
+
+# stops them; their logs are complete once this returns
+bench_providers_stop() {
+    [ -n "${_bench_pids:-}" ] || return 0
+    # shellcheck disable=SC2086
+    kill $_bench_pids 2>/dev/null || true
+    # shellcheck disable=SC2086
+    wait $_bench_pids 2>/dev/null || true
+    _bench_pids=""
+}
+
+# the resident memory of process $1, KiB
+worker_rss() {
+    awk '/^VmRSS/ { print $2 }' "/proc/$1/status"
+}
+
+# the CPU time (utime + stime) of process $1, µs
+worker_cpu_us() {
+    awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1e6 / hz) }' \
+        "/proc/$1/stat"
+}
+
+# how long process $1 waited for a CPU while runnable, µs
+worker_waited_us() {
+    awk '{ print int($2 / 1000) }' "/proc/$1/schedstat"
+}

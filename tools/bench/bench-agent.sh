@@ -28,16 +28,10 @@
 # RSS read along the way.
 set -e
 
-module=$1
-sim=$2
-bp=$3
-shift 3
-[ $# -gt 0 ] || set -- 1 100
-
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tools/lib.sh"
 
-prefix=$top/build/bench-agent
+bench_args bench-agent "$@"
 turns=${BENCH_TURNS:-4}
 long=${BENCH_TURNS_LONG:-500}
 
@@ -47,18 +41,8 @@ rport=$(free_port)
 
 new_prefix "$prefix"
 
-ids='$voice_call_sid/$voice_stream_sid'
-
-# the worker gets a core of its own, as in production; the simulated
-# calls, the providers and the relay share the other (BENCH_PIN=0: not)
-affinity=""
-load=""
-if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] \
-    && command -v taskset > /dev/null
-then
-    affinity="worker_cpu_affinity 10;"
-    load="taskset -c 0"
-fi
+# the worker on a core of its own, the rest on the other
+bench_pin
 
 nginx_conf_head "$module" "$affinity" > "$prefix/nginx.conf"
 cat >> "$prefix/nginx.conf" <<CONF
@@ -75,31 +59,13 @@ http {
             voice_system_prompt "You are a receptionist. Be brief.";
         }
 
-        location = /_stt {
-            internal;
-            proxy_pass http://127.0.0.1:$pport/stt/$ids;
-        }
-
-        location = /_llm {
-            internal;
-            proxy_pass http://127.0.0.1:$pport/llm/$ids;
-            proxy_buffering off;
-        }
-
-        location = /_tts {
-            internal;
-            proxy_pass http://127.0.0.1:$pport/tts/$ids;
-            proxy_buffering off;
-        }
+$(bench_provider_locations "$pport")
     }
 }
 CONF
 
-pids=""
 stop_all() {
-    for p in $pids; do
-        kill "$p" 2>/dev/null || true
-    done
+    bench_providers_stop
     nginx_stop "$prefix" || true
 }
 trap stop_all EXIT
@@ -109,22 +75,6 @@ nginx_start "$prefix" env ${VOICE_PRELOAD:+LD_PRELOAD="$VOICE_PRELOAD"} \
     ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0
 sleep 0.3
 worker=$(nginx_worker "$prefix")
-
-# starts the providers (and the relay) with their own logs: $1 names them
-providers() {
-    $load "$bp" --port "$pport" --log "$prefix/providers-$1.log" $2 &
-    ppid=$!
-    $load "$bp" --port "$rport" --relay "$port" --log "$prefix/relay-$1.log" &
-    rpid=$!
-    pids="$ppid $rpid"
-    sleep 0.2
-}
-
-providers_stop() {
-    kill $pids
-    wait $pids 2>/dev/null || true
-    pids=""
-}
 
 # the caller: a question, then silence for the reply, $turns times
 
@@ -153,20 +103,10 @@ $load "$bp" --wake 500 | awk '{
     printf "%6s  %-26s %6d %8.3f %8.3f %8.3f %8.3f\n", "-",
            "machine: wake-up round trip", 500, $1, $2, $3, $4 }'
 
-# the worker's CPU time (utime + stime) and its wait for a CPU, in µs
-hz=$(getconf CLK_TCK)
-cpu() {
-    awk -v hz="$hz" '{ print int(($14 + $15) * 1e6 / hz) }' \
-        "/proc/$worker/stat"
-}
-waited() {
-    awk '{ print int($2 / 1000) }' "/proc/$worker/schedstat"
-}
-
-for n in "$@"; do
-    providers "$n" ""
-    c0=$(cpu)
-    w0=$(waited)
+for n in $calls; do
+    bench_providers_start "$prefix/$n" ""
+    c0=$(worker_cpu_us "$worker")
+    w0=$(worker_waited_us "$worker")
     s0=$(date +%s%N)
 
     $load "$sim" --stream-url "ws://127.0.0.1:$rport/media/bench" \
@@ -174,17 +114,17 @@ for n in "$@"; do
         --ramp 50 --timeout $((turns * 5 + 60)) \
         > "$prefix/sim-$n.out" 2>&1 || true
 
-    c1=$(cpu)
-    w1=$(waited)
+    c1=$(worker_cpu_us "$worker")
+    w1=$(worker_waited_us "$worker")
     s1=$(date +%s%N)
-    providers_stop
+    bench_providers_stop
 
     failed=$(sed -n 's/.* calls, \([0-9]*\) failed/\1/p' "$prefix/sim-$n.out")
     usage=$(awk -v c=$((c1 - c0)) -v w=$((w1 - w0)) -v s=$(((s1 - s0) / 1000)) \
         'BEGIN { printf "worker %.1f%% CPU, %.0f ms waiting for a CPU",
                         100 * c / s, w / 1000 }')
 
-    perl - "$n" "$prefix/providers-$n.log" "$prefix/relay-$n.log" \
+    perl - "$n" "$prefix/$n-providers.log" "$prefix/$n-relay.log" \
         "${failed:-?}" "$usage" <<'PERL'
 my ($calls, $plog, $rlog, $failed, $usage) = @ARGV;
 my (%last_stt, %sent, %media, @h1, @h2, @h3, @first);
@@ -228,7 +168,7 @@ done
 # a long call: BENCH_TURNS_LONG turns, each answered at once, the next
 # question as soon as the reply's marks came back
 
-providers long "--gap 0 --audio 160"
+bench_providers_start "$prefix/long" "--gap 0 --audio 160"
 
 echo
 echo "memory: one call of $long turns, as fast as the agent answers"
@@ -326,10 +266,10 @@ printf "%d of %d turns answered in %.1f s\n", $done, $turns, $secs;
 exit($done == $turns ? 0 : 1);
 PERL
 
-providers_stop
+bench_providers_stop
 
 echo
-echo "reproduce: make bench BENCH=agent BENCH_AGENT_CALLS=\"$*\"" \
+echo "reproduce: make bench BENCH=agent BENCH_AGENT_CALLS=\"$calls\"" \
     "BENCH_TURNS=$turns BENCH_TURNS_LONG=$long"
 echo "(hand-offs: bench-providers answers at once and stamps what it reads as"
 echo " the kernel received it, what it writes before the write; each hand-off"

@@ -40,10 +40,6 @@ cpu() {
     awk '{ print $14 + $15 }' "/proc/$worker/stat"
 }
 
-rss() {
-    awk '/^VmRSS/ { print $2 }' "/proc/$worker/status"
-}
-
 echo "echo calls, $secs s of audio each, one nginx worker ($(nproc) cores:"
 echo "$(cpu_model))"
 echo
@@ -51,7 +47,7 @@ printf '%8s %14s %16s %18s %14s\n' calls "worker CPU %" "CPU us/message" \
     "worker RSS/call" "failed calls"
 
 for n in "$@"; do
-    rss0=$(rss)
+    rss0=$(worker_rss "$worker")
     c0=$(cpu)
 
     "$sim" --stream-url "ws://127.0.0.1:$port/media/bench" \
@@ -61,7 +57,7 @@ for n in "$@"; do
 
     # the worker's memory with every call live
     sleep $((secs / 2))
-    rss1=$(rss)
+    rss1=$(worker_rss "$worker")
 
     wait $simpid || true
     c1=$(cpu)
