@@ -162,22 +162,30 @@ demo: module sim providers
 BENCH ?= all
 BENCH_CALLS ?= 1 100 500
 BENCH_AGENT_CALLS ?= 1 100
+BENCH_STREAM_CALLS ?= 1 100
 BENCH_TURNS ?= 4
 BENCH_TURNS_LONG ?= 500
 
 # BENCH=echo: echo calls (worker CPU and memory per call); BENCH=agent:
-# the agent's own latency per hand-off, and the memory of a long call
+# the agent's own latency per hand-off, and the memory of a long call;
+# BENCH=stream: voice-to-voice with batch STT, streaming STT and
+# speculative turns, the streaming hand-offs and connection memory
 bench: deps-bench module sim $(BENCH_PROVIDERS)
-	@case "$(BENCH)" in echo|agent|all) ;; \
-	    *) echo "make bench BENCH=echo|agent|all" >&2; exit 2 ;; esac
-	@if [ "$(BENCH)" != agent ]; then BENCH_SECONDS=$(BENCH_SECONDS) \
-	    tools/bench/bench.sh $(TOP)/$(MODULE) $(TOP)/$(SIM) \
-	    $(BENCH_CALLS); fi
+	@case "$(BENCH)" in echo|agent|stream|all) ;; \
+	    *) echo "make bench BENCH=echo|agent|stream|all" >&2; exit 2 ;; esac
+	@if [ "$(BENCH)" = echo ] || [ "$(BENCH)" = all ]; then \
+	    BENCH_SECONDS=$(BENCH_SECONDS) tools/bench/bench.sh \
+	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(BENCH_CALLS); fi
 	@if [ "$(BENCH)" = all ]; then echo; fi
-	@if [ "$(BENCH)" != echo ]; then BENCH_TURNS=$(BENCH_TURNS) \
-	    BENCH_TURNS_LONG=$(BENCH_TURNS_LONG) tools/bench/bench-agent.sh \
+	@if [ "$(BENCH)" = agent ] || [ "$(BENCH)" = all ]; then \
+	    BENCH_TURNS=$(BENCH_TURNS) BENCH_TURNS_LONG=$(BENCH_TURNS_LONG) \
+	    tools/bench/bench-agent.sh $(TOP)/$(MODULE) $(TOP)/$(SIM) \
+	    $(TOP)/$(BENCH_PROVIDERS) $(BENCH_AGENT_CALLS); fi
+	@if [ "$(BENCH)" = all ]; then echo; fi
+	@if [ "$(BENCH)" = stream ] || [ "$(BENCH)" = all ]; then \
+	    BENCH_TURNS=$(BENCH_TURNS) tools/bench/bench-stream.sh \
 	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(TOP)/$(BENCH_PROVIDERS) \
-	    $(BENCH_AGENT_CALLS); fi
+	    $(BENCH_STREAM_CALLS); fi
 
 clean:
 	rm -rf $(BUILD)
