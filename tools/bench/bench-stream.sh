@@ -219,7 +219,10 @@ perl "$top/tools/bench/stream-report.pl" "$results" "$vad_ms" "$spec_ms" \
 
 echo
 echo "reproduce: make bench BENCH=stream BENCH_STREAM_CALLS=\"$calls\"" \
-    "BENCH_TURNS=$turns BENCH_STREAM_CONFIGS=\"$configs\""
-echo "(delays: BENCH_STT_MS=$stt_ms BENCH_FINAL_MS=$final_ms" \
-    "BENCH_LLM_MS=$llm_ms BENCH_GAP_MS=$gap_ms BENCH_TTS_MS=$tts_ms;" \
-    "memory: BENCH_MEM_CALLS=$mem_calls)"
+    "BENCH_TURNS=$turns \\"
+echo "    BENCH_STREAM_CONFIGS=\"$configs\" BENCH_MEM_CALLS=$mem_calls \\"
+echo "    BENCH_STT_MS=$stt_ms BENCH_FINAL_MS=$final_ms BENCH_LLM_MS=$llm_ms" \
+    "BENCH_GAP_MS=$gap_ms BENCH_TTS_MS=$tts_ms"
+echo "(one configuration alone: BENCH_STREAM_CONFIGS=batch, stream or spec;"
+echo " times in the providers' and the relay's logs are the kernel's receive"
+echo " stamps and the moment before each write, CLOCK_REALTIME, one clock)"

@@ -73,8 +73,9 @@ printf "\ngoal: streaming + speculative within 50 ms of max(voice_vad_silence"
 
 for (grep { $_->[1] eq 'spec' } sort { $a->[0] <=> $b->[0] } @order) {
     my $r = $v2v{"spec $_->[0]"};
-    printf "  %d calls: heard p50 %.0f ms (%+.0f), p99 %.0f ms (%+.0f);"
-        . " module p50 %.0f ms (%+.0f): %s\n", $_->[0], $r->{p50},
+    printf "  %d call%s: heard p50 %.0f ms (%+.0f), p99 %.0f ms (%+.0f);"
+        . " module p50 %.0f ms (%+.0f): %s\n", $_->[0],
+        $_->[0] == 1 ? '' : 's', $r->{p50},
         $r->{p50} - $floor, $r->{p99}, $r->{p99} - $floor, $r->{m50},
         $r->{m50} - $floor,
         $r->{p50} - $floor <= 50
