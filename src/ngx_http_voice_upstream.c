@@ -658,6 +658,16 @@ ngx_http_voice_upstream_connected(ngx_http_voice_upstream_t *u)
         return;
     }
 
+    /*
+     * 20 ms frames must not wait for the previous one's ACK: with Nagle
+     * about one in twenty did, 20-25 ms (docs/BENCHMARKS.md)
+     */
+
+    if (ngx_tcp_nodelay(c) != NGX_OK) {
+        ngx_http_voice_upstream_fail(u, "cannot set TCP_NODELAY");
+        return;
+    }
+
 #if (NGX_HTTP_SSL)
 
     if (u->conf->secure) {

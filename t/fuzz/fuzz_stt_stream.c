@@ -35,6 +35,7 @@ typedef int (*reader_pt)(const uint8_t *json, size_t len, uint8_t *text,
 static uint8_t                  small[SMALL];
 static uint8_t                  large[LARGE];
 static voice_deepgram_result_t  result;
+static int                      compare;    /* with the last result */
 
 
 static int
@@ -44,11 +45,13 @@ deepgram(const uint8_t *json, size_t len, uint8_t *text, size_t cap,
     int                      rc;
     voice_deepgram_result_t  res;
 
+    memset(&res, 0, sizeof(res));
+
     rc = voice_deepgram_parse(json, len, &res, text, cap, text_len, NULL);
 
     /* the flags and times do not depend on the buffer */
 
-    if (cap == LARGE && memcmp(&res, &result, sizeof(res)) != 0) {
+    if (compare && memcmp(&res, &result, sizeof(res)) != 0) {
         abort();
     }
 
@@ -72,8 +75,11 @@ read_message(reader_pt read, const uint8_t *data, size_t size, int last)
     int     rc1, rc2;
     size_t  n1, n2;
 
+    compare = 0;
     rc1 = read(data, size, small, SMALL, &n1);
+    compare = 1;
     rc2 = read(data, size, large, LARGE, &n2);
+    compare = 0;
 
     if (rc1 != rc2 || rc1 < -1 || rc1 > last || n1 > SMALL || n2 > LARGE
         || n1 != voice_utf8_cut(large, n2, SMALL)
