@@ -414,6 +414,20 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, agent.max_utterance),
       NULL },
 
+    { ngx_string("voice_dtmf_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.dtmf_timeout),
+      NULL },
+
+    { ngx_string("voice_log_transcripts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, stream.log_transcripts),
+      NULL },
+
       ngx_null_command
 };
 
@@ -582,6 +596,8 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->agent.stt_stream.upstream.ssl_verify = NGX_CONF_UNSET;
 #endif
     vlcf->agent.max_utterance = NGX_CONF_UNSET_MSEC;
+    vlcf->agent.dtmf_timeout = NGX_CONF_UNSET_MSEC;
+    vlcf->stream.log_transcripts = NGX_CONF_UNSET;
 
     return vlcf;
 }
@@ -615,6 +631,8 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               prev->stream.max_message, 64 * 1024);
     ngx_conf_merge_size_value(conf->stream.max_pending,
                               prev->stream.max_pending, 1024 * 1024);
+    ngx_conf_merge_value(conf->stream.log_transcripts,
+                         prev->stream.log_transcripts, 0);
     ngx_conf_merge_msec_value(conf->stream.idle_timeout,
                               prev->stream.idle_timeout, 30000);
 
@@ -654,7 +672,9 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (rv != NGX_CONF_OK) {
         return rv;
     }
+
     ngx_conf_merge_msec_value(ag->max_utterance, pag->max_utterance, 30000);
+    ngx_conf_merge_msec_value(ag->dtmf_timeout, pag->dtmf_timeout, 1000);
 
     if (conf->stream.max_message < 1024) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

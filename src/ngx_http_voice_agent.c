@@ -91,7 +91,17 @@ typedef struct {
     ngx_msec_t                    t_stt;          /* transcript asked */
     uint64_t                      stt_llm_us;     /* transcript -> LLM */
 
+    /* keys pressed, one turn when voice_dtmf_timeout passes or at "#" */
+    u_char                        digits[NGX_HTTP_VOICE_AGENT_DIGITS];
+    size_t                        ndigits;
+    ngx_event_t                   dtmf;
+
+    /* caller audio taken, against the time since the start */
+    ngx_msec_t                    t_start;
+    uint64_t                      samples_in;
+
     unsigned                      greeting:1;
+    unsigned                      ahead:1;        /* audio dropped, logged */
     unsigned                      stream_stt:1;   /* configured */
     unsigned                      streaming:1;    /* this utterance */
     unsigned                      barge_pending:1;    /* awaiting words */
@@ -109,6 +119,12 @@ static void ngx_http_voice_agent_audio(void *ctx, u_char *ulaw, size_t n);
 static void ngx_http_voice_agent_mark(void *ctx, u_char *name);
 static void ngx_http_voice_agent_dtmf(void *ctx, u_char *digit);
 static void ngx_http_voice_agent_cleanup(void *ctx);
+
+static size_t ngx_http_voice_agent_real_time(ngx_http_voice_agent_t *ag,
+    size_t n);
+static void ngx_http_voice_agent_dtmf_handler(ngx_event_t *ev);
+static void ngx_http_voice_agent_stop_for_keys(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_agent_keys(ngx_http_voice_agent_t *ag);
 
 static void ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag);
 static ngx_int_t ngx_http_voice_agent_onset(ngx_http_voice_agent_t *ag);
@@ -133,6 +149,8 @@ static void ngx_http_voice_agent_stream_event(void *data, ngx_uint_t event,
 static ngx_uint_t ngx_http_voice_agent_words(ngx_http_voice_agent_t *ag,
     u_char *text, size_t len);
 static void ngx_http_voice_agent_batch(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_agent_said(ngx_http_voice_agent_t *ag,
+    u_char *text, size_t len, const char *how, ngx_msec_t ms);
 static void ngx_http_voice_agent_transcript(ngx_http_voice_agent_t *ag,
     u_char *text, size_t len, uint64_t since);
 static void ngx_http_voice_agent_llm_text(void *data, u_char *text,
@@ -167,6 +185,11 @@ ngx_http_voice_agent_start(ngx_http_voice_stream_t *st, void *conf)
 
     ag->stream = st;
     ag->conf = acf;
+    ag->t_start = ngx_current_msec;
+
+    ag->dtmf.handler = ngx_http_voice_agent_dtmf_handler;
+    ag->dtmf.data = ag;
+    ag->dtmf.log = st->connection->log;
 
     if (ngx_http_voice_llm_init(&ag->llm, &acf->llm, st,
                                 ngx_http_voice_agent_llm_text,
@@ -230,6 +253,8 @@ ngx_http_voice_agent_audio(void *ctx, u_char *ulaw, size_t n)
 
     size_t  i;
 
+    n = ngx_http_voice_agent_real_time(ag, n);
+
     for (i = 0; i < n; i++) {
         ag->uframe[ag->nframe] = ulaw[i];
         ag->frame[ag->nframe++] = voice_ulaw_decode(ulaw[i]);
@@ -243,6 +268,43 @@ ngx_http_voice_agent_audio(void *ctx, u_char *ulaw, size_t n)
             }
         }
     }
+}
+
+
+/*
+ * How much of n samples just in to take: what keeps the caller no more
+ * than NGX_HTTP_VOICE_AGENT_AHEAD_MS ahead of the time since the start.
+ * The rest is dropped, so a peer that sends faster than it could speak
+ * gets no more turns, nor provider requests, than speech would.
+ */
+
+static size_t
+ngx_http_voice_agent_real_time(ngx_http_voice_agent_t *ag, size_t n)
+{
+    uint64_t  allowed;
+
+    allowed = (uint64_t) (ngx_current_msec - ag->t_start
+                          + NGX_HTTP_VOICE_AGENT_AHEAD_MS)
+              * VOICE_G711_SAMPLES_PER_MS;
+
+    if (ag->samples_in + n <= allowed) {
+        ag->samples_in += n;
+        return n;
+    }
+
+    if (!ag->ahead) {
+        ag->ahead = 1;
+
+        ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                      "voice: caller audio arrives faster than real time, "
+                      "what is more than %d ms ahead is dropped",
+                      NGX_HTTP_VOICE_AGENT_AHEAD_MS);
+    }
+
+    n = (ag->samples_in < allowed) ? (size_t) (allowed - ag->samples_in) : 0;
+    ag->samples_in += n;
+
+    return n;
 }
 
 
@@ -557,13 +619,56 @@ ngx_http_voice_agent_mark(void *ctx, u_char *name)
 }
 
 
+/*
+ * A key: the first of a turn interrupts whatever goes on; the keys then
+ * gather until voice_dtmf_timeout passes without one, or "#", so that a
+ * number typed, or fifty keys in one message, is one turn.
+ */
+
 static void
 ngx_http_voice_agent_dtmf(void *ctx, u_char *digit)
 {
     ngx_http_voice_agent_t  *ag = ctx;
 
-    u_char  text[64], *p;
+    if (digit[0] == '\0' || digit[1] != '\0'
+        || ngx_strchr((u_char *) "0123456789*#ABCD", digit[0]) == NULL)
+    {
+        ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                      "voice: dtmf event with an unknown key ignored");
+        return;
+    }
 
+    if (ag->ndigits == 0) {
+        ngx_http_voice_agent_stop_for_keys(ag);
+    }
+
+    if (ag->ndigits == NGX_HTTP_VOICE_AGENT_DIGITS) {
+        ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                      "voice: more than %d keys in one turn, key dropped",
+                      NGX_HTTP_VOICE_AGENT_DIGITS);
+
+    } else {
+        ag->digits[ag->ndigits++] = digit[0];
+    }
+
+    if (digit[0] == '#') {
+        if (ag->dtmf.timer_set) {
+            ngx_del_timer(&ag->dtmf);
+        }
+
+        ngx_http_voice_agent_keys(ag);
+        return;
+    }
+
+    ngx_add_timer(&ag->dtmf, ag->conf->dtmf_timeout);
+}
+
+
+/* a key ends what goes on: an utterance being heard is dropped */
+
+static void
+ngx_http_voice_agent_stop_for_keys(ngx_http_voice_agent_t *ag)
+{
     if (ag->barge_pending) {
         ngx_http_voice_stt_stream_abandon(&ag->ss);
         ag->barge_pending = 0;
@@ -580,8 +685,42 @@ ngx_http_voice_agent_dtmf(void *ctx, u_char *digit)
         ngx_http_voice_agent_barge_in(ag);
         ngx_http_voice_agent_utt_drop(ag);
     }
+}
 
-    p = ngx_snprintf(text, sizeof(text), "[caller pressed %s]", digit);
+
+static void
+ngx_http_voice_agent_dtmf_handler(ngx_event_t *ev)
+{
+    ngx_http_voice_agent_t  *ag = ev->data;
+
+    ngx_connection_t  *c;
+
+    c = ag->stream->connection;
+
+    ngx_http_voice_agent_keys(ag);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* the keys gathered: the caller's turn, without STT */
+
+static void
+ngx_http_voice_agent_keys(ngx_http_voice_agent_t *ag)
+{
+    u_char  text[sizeof("[caller pressed ]") + NGX_HTTP_VOICE_AGENT_DIGITS];
+    u_char  *p;
+
+    if (ag->ndigits == 0 || ag->stream->done) {
+        return;
+    }
+
+    p = ngx_snprintf(text, sizeof(text), "[caller pressed %*s]",
+                     ag->ndigits, ag->digits);
+    ag->ndigits = 0;
+
+    /* caller speech that started after the first key: the keys go first */
+
+    ngx_http_voice_agent_stop_for_keys(ag);
 
     ag->t_end = ngx_current_msec;
     ag->endpointing = 0;
@@ -600,7 +739,37 @@ ngx_http_voice_agent_batch_done(void *data, u_char *text, size_t len)
 
     ag->stt_ms = ag->stt.ms;
 
+    if (text) {
+        ngx_http_voice_agent_said(ag, text, len, "stt", ag->stt_ms);
+    }
+
     ngx_http_voice_agent_transcript(ag, text, len, ag->stt.done_us);
+}
+
+
+/*
+ * The caller's words reach error.log only with voice_log_transcripts on:
+ * they are personal data.  Otherwise the line says how much and when.
+ */
+
+static void
+ngx_http_voice_agent_said(ngx_http_voice_agent_t *ag, u_char *text,
+    size_t len, const char *how, ngx_msec_t ms)
+{
+    ngx_log_t  *log;
+
+    log = ag->stream->connection->log;
+
+    if (ag->stream->conf->log_transcripts) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "voice: caller said \"%*s\" (%s %M ms)",
+                      len, text, how, ms);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "voice: caller said %uz bytes (%s %M ms)",
+                      len, how, ms);
+    }
 }
 
 
@@ -690,9 +859,8 @@ ngx_http_voice_agent_stream_event(void *data, ngx_uint_t event,
         ag->endpointing = silence;
         ag->stt_ms = 0;
 
-        ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "voice: caller said \"%*s\" (stt stream, end of "
-                      "speech after %M ms)", len, text, silence);
+        ngx_http_voice_agent_said(ag, text, len,
+                                  "stt stream, end of speech after", silence);
 
         ngx_http_voice_agent_transcript(ag, text, len, us);
         return;
@@ -714,9 +882,7 @@ ngx_http_voice_agent_stream_event(void *data, ngx_uint_t event,
             return;
         }
 
-        ngx_log_error(NGX_LOG_INFO, log, 0,
-                      "voice: caller said \"%*s\" (stt stream %M ms)",
-                      len, text, ag->stt_ms);
+        ngx_http_voice_agent_said(ag, text, len, "stt stream", ag->stt_ms);
 
         ngx_http_voice_agent_transcript(ag, text, len, us);
         return;
@@ -1012,6 +1178,10 @@ static void
 ngx_http_voice_agent_cleanup(void *ctx)
 {
     ngx_http_voice_agent_t  *ag = ctx;
+
+    if (ag->dtmf.timer_set) {
+        ngx_del_timer(&ag->dtmf);
+    }
 
     ngx_http_voice_reply_cleanup(&ag->reply);
     ngx_http_voice_llm_cleanup(&ag->llm);

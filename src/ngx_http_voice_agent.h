@@ -34,11 +34,22 @@ typedef struct {
     ngx_msec_t                        max_utterance;  /* .._max_utterance */
     ngx_flag_t                        speculative;    /* voice_speculative */
     ngx_msec_t                        speculative_silence;
+    ngx_msec_t                        dtmf_timeout;   /* voice_dtmf_timeout */
 } ngx_http_voice_agent_conf_t;
 
 
 /* what comes before the onset is confirmed, kept for the utterance */
 #define NGX_HTTP_VOICE_AGENT_PREROLL_MS  300
+
+/* the keys of one turn, at most; more in one go are dropped */
+#define NGX_HTTP_VOICE_AGENT_DIGITS      64
+
+/*
+ * Caller audio is taken no faster than real time, with this much ahead
+ * of it allowed (a network stall that Twilio catches up on): a peer that
+ * does not pace cannot make provider requests faster than speech could.
+ */
+#define NGX_HTTP_VOICE_AGENT_AHEAD_MS    5000
 
 
 extern const ngx_http_voice_mode_t  ngx_http_voice_agent_mode;

@@ -104,6 +104,10 @@ ngx_http_voice_llm_start(ngx_http_voice_llm_t *llm)
 
     conf = llm->conf;
 
+    /* one completion per call at a time: a new turn replaces the last */
+
+    ngx_http_voice_llm_cancel(llm);
+
     msgs = ngx_http_voice_mem_alloc(NULL, (llm->nhistory + 1)
                                           * sizeof(voice_llm_message_t));
     if (msgs == NULL) {

@@ -289,8 +289,15 @@ ngx_http_voice_reply_say(ngx_http_voice_reply_t *reply, const u_char *text,
         return;
     }
 
-    ngx_log_error(NGX_LOG_INFO, reply->stream->connection->log, 0,
-                  "voice: agent says \"%*s\"", len, text);
+    if (reply->stream->conf->log_transcripts) {
+        ngx_log_error(NGX_LOG_INFO, reply->stream->connection->log, 0,
+                      "voice: agent says \"%*s\"", len, text);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, reply->stream->connection->log, 0,
+                      "voice: agent says sentence %ui, %uz bytes",
+                      s->index, len);
+    }
 
     s->pr = ngx_http_voice_provider_request(reply->stream, &reply->conf->uri,
                                             "tts", "application/json", body,

@@ -28,6 +28,7 @@ typedef struct {
     size_t                       max_message;   /* voice_max_message */
     size_t                       max_pending;   /* voice_max_pending */
     ngx_msec_t                   idle_timeout;  /* voice_idle_timeout */
+    ngx_flag_t                   log_transcripts;   /* personal data */
 
     /* voice_media_stream [agent|echo], and that mode's configuration */
     const ngx_http_voice_mode_t *mode;

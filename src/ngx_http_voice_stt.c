@@ -190,10 +190,6 @@ ngx_http_voice_stt_done(ngx_http_voice_provider_req_t *pr)
 
     stt->ms = ngx_current_msec - pr->started;
 
-    ngx_log_error(NGX_LOG_INFO, log, 0,
-                  "voice: caller said \"%*s\" (stt %M ms)", len, text,
-                  stt->ms);
-
     stt->handler(stt->data, text, len);
 }
 

@@ -140,7 +140,8 @@ sub run {
 
 # nginx with one server on %%PORT%% for the agent against fake providers:
 # voice_stt, voice_llm and voice_tts name $fake's locations, which follow
-# the server's own lines; %opt go to $fake->locations, but for "http":
+# the server's own lines (and voice_log_transcripts on, for the tests that
+# read what was said); %opt go to $fake->locations, but for "http":
 # text put before that server, in http {}
 sub run_agent {
     my ($self, $fake, $server, %opt) = @_;
@@ -154,6 +155,7 @@ $http
         voice_stt /_stt;
         voice_llm /_llm;
         voice_tts /_tts;
+        voice_log_transcripts on;
 
 $server
 @{[ $fake->locations(%opt) ]}
