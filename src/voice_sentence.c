@@ -26,6 +26,27 @@ voice_space(uint8_t c)
 }
 
 
+/* what may follow a sentence's last word: terminators, closing quotes */
+
+static int
+voice_closing(uint8_t c)
+{
+    return c == '.' || c == '!' || c == '?' || c == '"' || c == '\''
+           || c == ')' || c == ']' || c == 0xe2 || c == 0x80 || c == 0xa6
+           || c == 0x9d;
+}
+
+
+/* a stray end of a terminator run, ASCII only */
+
+static int
+voice_stray(uint8_t c)
+{
+    return c == '.' || c == '!' || c == '?' || c == '"' || c == '\''
+           || c == ')' || c == ']';
+}
+
+
 static int
 voice_lower(int c)
 {
@@ -97,6 +118,68 @@ voice_abbrev(const uint8_t *buf, size_t start, size_t dot, size_t len)
 }
 
 
+/*
+ * A run of terminators [i, j) ends the text so far: can what comes next
+ * still make it something else than the end of a sentence?  "3." may be
+ * "3.5", "e." may be "e.g.", "Dr." and an initial never end one, "a.m."
+ * does when a capital follows, a quote still open closes after it.  Any
+ * other word before a period, and "!" or "?", end the sentence now: the
+ * next delta of the stream is not waited for.
+ */
+
+static int
+voice_sentence_final(voice_sentence_t *s, size_t i, size_t j)
+{
+    size_t   b, quotes;
+    uint8_t  c;
+
+    /* only whole "…" and "”" beside ASCII: the run may end mid-sequence */
+
+    for (b = i; b < j; b++) {
+        if (s->buf[b] < 0x80) {
+            continue;
+        }
+
+        if (b + 2 < j && s->buf[b] == 0xe2 && s->buf[b + 1] == 0x80
+            && (s->buf[b + 2] == 0xa6 || s->buf[b + 2] == 0x9d))
+        {
+            b += 2;
+            continue;
+        }
+
+        return 0;
+    }
+
+    quotes = 0;
+
+    for (b = s->emitted; b < j; b++) {
+        quotes += (s->buf[b] == '"');
+    }
+
+    if (quotes % 2) {
+        return 0;
+    }
+
+    if (s->buf[i] != '.' || j > i + 1) {
+        return 1;
+    }
+
+    c = (i > s->emitted) ? s->buf[i - 1] : ' ';
+
+    if (c >= '0' && c <= '9') {
+        return 0;
+    }
+
+    if (c >= 'a' && c <= 'z' && (i - 1 == s->emitted
+                                 || voice_space(s->buf[i - 2])))
+    {
+        return 0;
+    }
+
+    return voice_abbrev(s->buf, s->emitted, i, s->len) == 0;
+}
+
+
 void
 voice_sentence_init(voice_sentence_t *s, uint8_t *buf, size_t cap,
     size_t max_len)
@@ -120,13 +203,30 @@ static int
 voice_sentence_emit(voice_sentence_t *s, size_t end, const uint8_t **out,
     size_t *out_len)
 {
-    size_t  b, e;
+    size_t  b, e, k;
 
     b = s->emitted;
     e = end;
 
     while (b < e && voice_space(s->buf[b])) {
         b++;
+    }
+
+    /*
+     * The rest of a terminator run that came after its sentence was
+     * handed out ("What?" then "!"), or its closing quote: not a sentence
+     */
+
+    for (k = b; k < e && voice_stray(s->buf[k]); k++) {
+        /* void */
+    }
+
+    if (k > b && (k == e || voice_space(s->buf[k]))) {
+        b = k;
+
+        while (b < e && voice_space(s->buf[b])) {
+            b++;
+        }
     }
 
     while (e > b && voice_space(s->buf[e - 1])) {
@@ -243,17 +343,15 @@ voice_sentence_find(voice_sentence_t *s)
 
         j = i;
 
-        while (j < s->len
-               && (s->buf[j] == '.' || s->buf[j] == '!' || s->buf[j] == '?'
-                   || s->buf[j] == '"' || s->buf[j] == '\''
-                   || s->buf[j] == ')' || s->buf[j] == ']'
-                   || s->buf[j] == 0xe2 || s->buf[j] == 0x80
-                   || s->buf[j] == 0xa6 || s->buf[j] == 0x9d))
-        {
+        while (j < s->len && voice_closing(s->buf[j])) {
             j++;
         }
 
         if (j == s->len) {
+            if (voice_sentence_final(s, i, j)) {
+                return j;
+            }
+
             if (voice_sentence_full(s)) {
                 break;
             }

@@ -68,6 +68,35 @@ split(const char *in, size_t step, char out[][256], size_t max_len)
 }
 
 
+/*
+ * The same sentence but for the end of its terminator run: a delta that
+ * ends inside "?!" or "..." hands the sentence out at its first mark.
+ */
+
+static int
+same(const char *a, const char *b, int whole)
+{
+    size_t  la, lb;
+
+    if (whole) {
+        return strcmp(a, b) == 0;
+    }
+
+    la = strlen(a);
+    lb = strlen(b);
+
+    while (la && strchr(".!?", a[la - 1])) {
+        la--;
+    }
+
+    while (lb && strchr(".!?", b[lb - 1])) {
+        lb--;
+    }
+
+    return la == lb && memcmp(a, b, la) == 0;
+}
+
+
 static void
 check(const char *in, const char **want, int nwant)
 {
@@ -85,7 +114,7 @@ check(const char *in, const char **want, int nwant)
         }
 
         for (i = 0; i < n; i++) {
-            if (strcmp(out[i], want[i]) != 0) {
+            if (!same(out[i], want[i], step == strlen(in))) {
                 UNIT_FAIL("\"%s\" step %zu: \"%s\", want \"%s\"", in, step,
                           out[i], want[i]);
                 return;
@@ -102,6 +131,35 @@ check(const char *in, const char **want, int nwant)
         const char  *w_[] = { __VA_ARGS__ };                                 \
         check(in, w_, sizeof(w_) / sizeof(w_[0]));                           \
     } while (0)
+
+
+/* whether text fed as one delta yields its sentence at once */
+
+static void
+at_once(const char *in, int want)
+{
+    int                ready;
+    size_t             olen;
+    uint8_t            buf[256];
+    const uint8_t     *o;
+    voice_sentence_t   s;
+
+    voice_sentence_init(&s, buf, sizeof(buf), 200);
+    (void) voice_sentence_feed(&s, (const uint8_t *) in, strlen(in), &o,
+                               &olen, &ready);
+
+    if (ready != want) {
+        UNIT_FAIL("\"%s\": %s at once", in, ready ? "handed out" : "held");
+        return;
+    }
+
+    if (ready && (olen != strlen(in) || memcmp(o, in, olen) != 0)) {
+        UNIT_FAIL("\"%s\": \"%.*s\" handed out", in, (int) olen, o);
+        return;
+    }
+
+    unit_passed++;
+}
 
 
 int
@@ -132,6 +190,33 @@ main(void)
          "😀 Yes!");
     CASE("你好。今天好吗？", "你好。", "今天好吗？");
     CHECK_INT(split("  ", 1, out, 200), 0);
+
+    /* a delta that ends with a sentence: sent at once when it cannot go on */
+
+    at_once("Hello there.", 1);
+    at_once("What?", 1);
+    at_once("Really?!", 1);
+    at_once("Wait...", 1);
+    at_once("He said \"Hi.\"", 1);
+    at_once("The U.S.", 1);
+    at_once("Très bon.", 1);
+    at_once("Well\xe2\x80\xa6", 1);
+    at_once("She said \xe2\x80\x9chi.\xe2\x80\x9d", 1);
+    at_once("Wow!\xe2\x80", 0);
+    at_once("It costs 3.", 0);
+    at_once("Ask Dr.", 0);
+    at_once("Meet J.", 0);
+    at_once("Bring fruit, e.", 0);
+    at_once("Open at 9 a.m.", 0);
+    at_once("He said \"Hi.", 0);
+    at_once("No end", 0);
+
+    /* the rest of a run after its sentence went: no sentence of its own */
+
+    CHECK_INT(split("Really?! Ok.", 8, out, 200), 2);
+    CHECK_STR(out[1], "Ok.");
+    CHECK_INT(split("Fine?\" Yes", 5, out, 200), 2);
+    CHECK_STR(out[1], "Yes");
     CASE("No end", "No end");
 
     /* a long sentence is cut at a clause boundary */
