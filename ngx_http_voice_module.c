@@ -379,6 +379,20 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, agent.barge_in),
       NULL },
 
+    { ngx_string("voice_barge_in_min_speech"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.barge_in_min_speech),
+      NULL },
+
+    { ngx_string("voice_greeting_interruptible"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.greeting_interruptible),
+      NULL },
+
     { ngx_string("voice_barge_in_min_words"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -597,6 +611,8 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
 #endif
     vlcf->agent.max_utterance = NGX_CONF_UNSET_MSEC;
     vlcf->agent.dtmf_timeout = NGX_CONF_UNSET_MSEC;
+    vlcf->agent.barge_in_min_speech = NGX_CONF_UNSET_MSEC;
+    vlcf->agent.greeting_interruptible = NGX_CONF_UNSET;
     vlcf->stream.log_transcripts = NGX_CONF_UNSET;
 
     return vlcf;
@@ -663,6 +679,10 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(ag->vad_silence, pag->vad_silence, 500);
     ngx_conf_merge_msec_value(ag->vad_min_speech, pag->vad_min_speech, 200);
     ngx_conf_merge_value(ag->barge_in, pag->barge_in, 1);
+    ngx_conf_merge_msec_value(ag->barge_in_min_speech,
+                              pag->barge_in_min_speech, 200);
+    ngx_conf_merge_value(ag->greeting_interruptible,
+                         pag->greeting_interruptible, 1);
     ngx_conf_merge_uint_value(ag->barge_in_words, pag->barge_in_words, 1);
     ngx_conf_merge_value(ag->speculative, pag->speculative, 0);
     ngx_conf_merge_msec_value(ag->speculative_silence,
@@ -704,6 +724,15 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_vad_min_speech\" must be 20ms to %dms",
                            NGX_HTTP_VOICE_AGENT_PREROLL_MS);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ag->barge_in_min_speech < 20
+        || ag->barge_in_min_speech > NGX_HTTP_VOICE_AGENT_PREROLL_MS)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_barge_in_min_speech\" must be 20ms to "
+                           "%dms", NGX_HTTP_VOICE_AGENT_PREROLL_MS);
         return NGX_CONF_ERROR;
     }
 

@@ -219,6 +219,7 @@ ngx_http_voice_agent_start(ngx_http_voice_stream_t *st, void *conf)
                               ngx_http_voice_agent_timings, ag);
 
     vc.min_speech_ms = acf->vad_min_speech;
+    vc.barge_in_ms = acf->barge_in_min_speech;
     vc.silence_ms = acf->vad_silence;
     vc.max_utterance_ms = acf->max_utterance;
     vc.threshold_db = NGX_HTTP_VOICE_AGENT_THRESHOLD_DB;
@@ -481,7 +482,9 @@ ngx_http_voice_agent_onset(ngx_http_voice_agent_t *ag)
                       "continues");
 
     } else if (ag->state != ngx_http_voice_agent_listening) {
-        if (!ag->conf->barge_in) {
+        if (!ag->conf->barge_in
+            || (ag->greeting && !ag->conf->greeting_interruptible))
+        {
             return NGX_DECLINED;
         }
 
@@ -635,6 +638,12 @@ ngx_http_voice_agent_dtmf(void *ctx, u_char *digit)
     {
         ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
                       "voice: dtmf event with an unknown key ignored");
+        return;
+    }
+
+    if (ag->greeting && !ag->conf->greeting_interruptible) {
+        ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                      "voice: key pressed during the greeting ignored");
         return;
     }
 

@@ -29,6 +29,8 @@ typedef struct {
     ngx_msec_t                        vad_silence;    /* voice_vad_silence */
     ngx_msec_t                        vad_min_speech; /* .._vad_min_speech */
     ngx_flag_t                        barge_in;       /* voice_barge_in */
+    ngx_msec_t                        barge_in_min_speech;
+    ngx_flag_t                        greeting_interruptible;
     ngx_uint_t                        barge_in_words; /* .._min_words */
     ngx_array_t                      *barge_in_ignore;    /* voice_words_t */
     ngx_msec_t                        max_utterance;  /* .._max_utterance */

@@ -97,7 +97,9 @@ voice_vad_frame(voice_vad_t *v, const int16_t *pcm)
             }
         }
 
-        if (v->voiced_ms >= v->conf.min_speech_ms) {
+        if (v->voiced_ms >= (v->speaking ? v->conf.barge_in_ms
+                                         : v->conf.min_speech_ms))
+        {
             v->in_speech = 1;
             v->utterance_ms = v->voiced_ms + v->gap_ms;
             v->silence_run_ms = 0;

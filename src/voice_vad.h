@@ -7,7 +7,8 @@
  * PCM16, 20 ms at a time.  A frame is voiced when its energy stands
  * above an adaptive noise floor by a threshold (raised while our own
  * audio plays, so line echo does not interrupt us); speech starts after
- * min_speech of voiced frames (short gaps allowed) and the utterance ends
+ * min_speech of voiced frames (short gaps allowed), barge_in while our
+ * audio plays, and the utterance ends
  * after silence of unvoiced frames, or at max_utterance.
  */
 
@@ -27,6 +28,7 @@
 
 typedef struct {
     unsigned   min_speech_ms;       /* 200 */
+    unsigned   barge_in_ms;         /* the same while we speak: 200 */
     unsigned   silence_ms;          /* 500 */
     unsigned   max_utterance_ms;    /* 30000 */
     double     threshold_db;        /* above the floor: 10 */

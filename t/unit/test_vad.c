@@ -116,7 +116,7 @@ run(size_t n, voice_vad_t *v, ev_t *evs, int max)
 }
 
 
-static voice_vad_conf_t  conf = { 200, 500, 30000, 10, 8, -50 };
+static voice_vad_conf_t  conf = { 200, 200, 500, 30000, 10, 8, -50 };
 
 
 int
@@ -198,6 +198,29 @@ main(void)
     voice_vad_set_speaking(&v, 1);
     n = run(MS(3000), &v, ev, 16);
     CHECK(n >= 1 && ev[0].event == VOICE_VAD_SPEECH_START);
+
+    /* barge_in, not min_speech, counts while we speak */
+
+    conf.barge_in_ms = 300;
+
+    background(MS(3000), -55);
+    speech(500, 760, -15);
+    voice_vad_init(&v, &conf);
+    CHECK_INT(run(MS(3000), &v, ev, 16) >= 1 && ev[0].event
+              == VOICE_VAD_SPEECH_START, 1);
+    voice_vad_init(&v, &conf);
+    voice_vad_set_speaking(&v, 1);
+    CHECK_INT(run(MS(3000), &v, ev, 16), 0);
+
+    background(MS(3000), -55);
+    speech(500, 1400, -15);
+    voice_vad_init(&v, &conf);
+    voice_vad_set_speaking(&v, 1);
+    n = run(MS(3000), &v, ev, 16);
+    CHECK(n >= 1 && ev[0].event == VOICE_VAD_SPEECH_START);
+    CHECK(n >= 1 && ev[0].at_ms >= 800);
+
+    conf.barge_in_ms = 200;
 
     /*
      * ended by a recognizer while the caller pauses: no end of the VAD's

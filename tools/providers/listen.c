@@ -217,6 +217,7 @@ vp_listen_handle(vp_http_conn_t *c)
                              : s->endpointing < VP_LISTEN_GAP ? VP_LISTEN_GAP
                              : s->endpointing;
     s->vad_conf.min_speech_ms = VP_LISTEN_MIN_SPEECH;
+    s->vad_conf.barge_in_ms = VP_LISTEN_MIN_SPEECH;
     s->vad_conf.max_utterance_ms = VP_LISTEN_MAX_UTT;
     s->vad_conf.threshold_db = 10;
     s->vad_conf.speaking_margin_db = 0;
