@@ -87,6 +87,8 @@ static ngx_int_t ngx_http_voice_variable_duration(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
+static char *ngx_http_voice_apology_audio(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_voice_tts_format(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_voice_stt_stream(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -358,6 +360,34 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, agent.greeting),
       NULL },
 
+    { ngx_string("voice_apology"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.apology),
+      NULL },
+
+    { ngx_string("voice_apology_audio"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_voice_apology_audio,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voice_max_call_duration"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.max_call_duration),
+      NULL },
+
+    { ngx_string("voice_goodbye"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.goodbye),
+      NULL },
+
     { ngx_string("voice_vad_silence"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -613,6 +643,7 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->agent.dtmf_timeout = NGX_CONF_UNSET_MSEC;
     vlcf->agent.barge_in_min_speech = NGX_CONF_UNSET_MSEC;
     vlcf->agent.greeting_interruptible = NGX_CONF_UNSET;
+    vlcf->agent.max_call_duration = NGX_CONF_UNSET_MSEC;
     vlcf->stream.log_transcripts = NGX_CONF_UNSET;
 
     return vlcf;
@@ -676,6 +707,21 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(ag->tts.rate, pag->tts.rate, VOICE_G711_RATE);
 
     ngx_conf_merge_str_value(ag->greeting, pag->greeting, "");
+    ngx_conf_merge_str_value(ag->apology, pag->apology,
+                             "Sorry, I am having trouble right now. "
+                             "Could you say that again?");
+    ngx_conf_merge_str_value(ag->tts.apology_audio, pag->tts.apology_audio,
+                             "");
+    ngx_conf_merge_msec_value(ag->max_call_duration, pag->max_call_duration,
+                              0);
+    ngx_conf_merge_str_value(ag->goodbye, pag->goodbye,
+                             "We have reached the time limit for this call. "
+                             "Goodbye!");
+
+    if (ag->apology.len == 3 && ngx_strncmp(ag->apology.data, "off", 3) == 0)
+    {
+        ag->apology.len = 0;
+    }
     ngx_conf_merge_msec_value(ag->vad_silence, pag->vad_silence, 500);
     ngx_conf_merge_msec_value(ag->vad_min_speech, pag->vad_min_speech, 200);
     ngx_conf_merge_value(ag->barge_in, pag->barge_in, 1);
@@ -1002,6 +1048,108 @@ ngx_http_voice_media_stream(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                        "\"echo\"", &value[1]);
 
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * voice_apology_audio: a file of μ-law 8 kHz, or a WAV file of PCM16 mono
+ * at any rate played, converted once at load and kept for every call.
+ */
+
+static char *
+ngx_http_voice_apology_audio(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_voice_loc_conf_t  *vlcf = conf;
+
+    int                 format;
+    off_t               size;
+    size_t              used, cap, len;
+    u_char             *raw, *out;
+    ssize_t             n;
+    ngx_str_t          *value, name;
+    ngx_file_t          file;
+    ngx_file_info_t     fi;
+    voice_tts_audio_t   conv;
+
+    if (vlcf->agent.tts.apology_audio.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = name;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", name.data);
+        return NGX_CONF_ERROR;
+    }
+
+    raw = NULL;
+    size = 0;
+
+    if (ngx_fd_info(file.fd, &fi) != NGX_FILE_ERROR) {
+        size = ngx_file_size(&fi);
+
+        if (size > 0 && size <= NGX_HTTP_VOICE_APOLOGY_MAX) {
+            raw = ngx_pnalloc(cf->temp_pool, size);
+        }
+    }
+
+    n = raw ? ngx_read_file(&file, raw, size, 0) : NGX_ERROR;
+
+    if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%s\" failed", name.data);
+    }
+
+    if (n != size || size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" cannot be read, or is empty or more than "
+                           "%d bytes", name.data, NGX_HTTP_VOICE_APOLOGY_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    format = (size >= 12 && ngx_strncmp(raw, "RIFF", 4) == 0
+              && ngx_strncmp(raw + 8, "WAVE", 4) == 0)
+             ? VOICE_TTS_AUDIO_WAV : VOICE_TTS_AUDIO_ULAW;
+
+    /* PCM16 at 1000 Hz at the lowest: 4 μ-law bytes per byte, at most */
+
+    cap = (format == VOICE_TTS_AUDIO_WAV) ? (size_t) size * 4 + 64
+                                         : (size_t) size;
+
+    out = ngx_pnalloc(cf->pool, cap);
+    if (out == NULL
+        || voice_tts_audio_init(&conv, format, VOICE_G711_RATE) != 0)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    len = voice_tts_audio_convert(&conv, raw, size, &used, out, cap);
+
+    if (voice_tts_audio_failed(&conv) || len == 0) {
+        voice_tts_audio_free(&conv);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" is neither μ-law 8 kHz nor a WAV file "
+                           "of PCM16 mono", name.data);
+        return NGX_CONF_ERROR;
+    }
+
+    voice_tts_audio_free(&conv);
+
+    vlcf->agent.tts.apology_audio.data = out;
+    vlcf->agent.tts.apology_audio.len = len;
+
+    return NGX_CONF_OK;
 }
 
 

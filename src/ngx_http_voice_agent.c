@@ -96,12 +96,17 @@ typedef struct {
     size_t                        ndigits;
     ngx_event_t                   dtmf;
 
+    /* voice_max_call_duration, then the goodbye's own bound */
+    ngx_event_t                   time_up;
+
     /* caller audio taken, against the time since the start */
     ngx_msec_t                    t_start;
     uint64_t                      samples_in;
 
     unsigned                      greeting:1;
     unsigned                      ahead:1;        /* audio dropped, logged */
+    unsigned                      canned:1;       /* apology or goodbye */
+    unsigned                      ending:1;       /* saying goodbye */
     unsigned                      stream_stt:1;   /* configured */
     unsigned                      streaming:1;    /* this utterance */
     unsigned                      barge_pending:1;    /* awaiting words */
@@ -123,8 +128,13 @@ static void ngx_http_voice_agent_cleanup(void *ctx);
 static size_t ngx_http_voice_agent_real_time(ngx_http_voice_agent_t *ag,
     size_t n);
 static void ngx_http_voice_agent_dtmf_handler(ngx_event_t *ev);
-static void ngx_http_voice_agent_stop_for_keys(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_agent_stop(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_agent_keys(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_agent_say(ngx_http_voice_agent_t *ag,
+    ngx_str_t *text);
+static void ngx_http_voice_agent_apologize(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_agent_time_up(ngx_event_t *ev);
+static void ngx_http_voice_agent_goodbye(ngx_http_voice_agent_t *ag);
 
 static void ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag);
 static ngx_int_t ngx_http_voice_agent_onset(ngx_http_voice_agent_t *ag);
@@ -191,6 +201,14 @@ ngx_http_voice_agent_start(ngx_http_voice_stream_t *st, void *conf)
     ag->dtmf.data = ag;
     ag->dtmf.log = st->connection->log;
 
+    ag->time_up.handler = ngx_http_voice_agent_time_up;
+    ag->time_up.data = ag;
+    ag->time_up.log = st->connection->log;
+
+    if (acf->max_call_duration) {
+        ngx_add_timer(&ag->time_up, acf->max_call_duration);
+    }
+
     if (ngx_http_voice_llm_init(&ag->llm, &acf->llm, st,
                                 ngx_http_voice_agent_llm_text,
                                 ngx_http_voice_agent_llm_done, ag)
@@ -253,6 +271,10 @@ ngx_http_voice_agent_audio(void *ctx, u_char *ulaw, size_t n)
     ngx_http_voice_agent_t  *ag = ctx;
 
     size_t  i;
+
+    if (ag->ending) {
+        return;
+    }
 
     n = ngx_http_voice_agent_real_time(ag, n);
 
@@ -439,6 +461,7 @@ ngx_http_voice_agent_batch(ngx_http_voice_agent_t *ag)
                       "dropped", &ag->conf->stt_stream.upstream.url);
         ngx_http_voice_agent_utt_drop(ag);
         ag->state = ngx_http_voice_agent_listening;
+        ngx_http_voice_agent_apologize(ag);
         return;
     }
 
@@ -481,8 +504,8 @@ ngx_http_voice_agent_onset(ngx_http_voice_agent_t *ag)
                       "voice: caller went on speaking, utterance "
                       "continues");
 
-    } else if (ag->state != ngx_http_voice_agent_listening) {
-        if (!ag->conf->barge_in
+    } else if (ag->state != ngx_http_voice_agent_listening || ag->ending) {
+        if (!ag->conf->barge_in || ag->ending
             || (ag->greeting && !ag->conf->greeting_interruptible))
         {
             return NGX_DECLINED;
@@ -597,9 +620,11 @@ ngx_http_voice_agent_utt_drop(ngx_http_voice_agent_t *ag)
 static void
 ngx_http_voice_agent_barge_in(ngx_http_voice_agent_t *ag)
 {
-    ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
-                  "voice: caller interrupted, %ui of %ui sentences heard",
-                  ag->reply.heard, ag->reply.nsentences);
+    if (!ag->ending) {
+        ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                      "voice: caller interrupted, %ui of %ui sentences heard",
+                      ag->reply.heard, ag->reply.nsentences);
+    }
 
     if (ag->reply.speaking) {
         (void) ngx_http_voice_stream_send_clear(ag->stream);
@@ -641,14 +666,17 @@ ngx_http_voice_agent_dtmf(void *ctx, u_char *digit)
         return;
     }
 
-    if (ag->greeting && !ag->conf->greeting_interruptible) {
+    if (ag->ending
+        || (ag->greeting && !ag->conf->greeting_interruptible))
+    {
         ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
-                      "voice: key pressed during the greeting ignored");
+                      "voice: key pressed during the %s ignored",
+                      ag->ending ? "goodbye" : "greeting");
         return;
     }
 
     if (ag->ndigits == 0) {
-        ngx_http_voice_agent_stop_for_keys(ag);
+        ngx_http_voice_agent_stop(ag);
     }
 
     if (ag->ndigits == NGX_HTTP_VOICE_AGENT_DIGITS) {
@@ -673,10 +701,10 @@ ngx_http_voice_agent_dtmf(void *ctx, u_char *digit)
 }
 
 
-/* a key ends what goes on: an utterance being heard is dropped */
+/* a key, or the call's end, stops what goes on: and an utterance heard */
 
 static void
-ngx_http_voice_agent_stop_for_keys(ngx_http_voice_agent_t *ag)
+ngx_http_voice_agent_stop(ngx_http_voice_agent_t *ag)
 {
     if (ag->barge_pending) {
         ngx_http_voice_stt_stream_abandon(&ag->ss);
@@ -729,7 +757,7 @@ ngx_http_voice_agent_keys(ngx_http_voice_agent_t *ag)
 
     /* caller speech that started after the first key: the keys go first */
 
-    ngx_http_voice_agent_stop_for_keys(ag);
+    ngx_http_voice_agent_stop(ag);
 
     ag->t_end = ngx_current_msec;
     ag->endpointing = 0;
@@ -738,6 +766,101 @@ ngx_http_voice_agent_keys(ngx_http_voice_agent_t *ag)
 
     ngx_http_voice_llm_history_add(&ag->llm, "user", text, p - text);
     ngx_http_voice_agent_think(ag, 0);
+}
+
+
+/* words of the module's own: the apology, the goodbye */
+
+static void
+ngx_http_voice_agent_say(ngx_http_voice_agent_t *ag, ngx_str_t *text)
+{
+    ag->state = ngx_http_voice_agent_thinking;
+    ag->canned = 1;
+
+    ngx_http_voice_reply_begin(&ag->reply, 0);
+    ngx_http_voice_reply_text(&ag->reply, text->data, text->len);
+    ngx_http_voice_reply_text(&ag->reply, NULL, 0);
+    ngx_http_voice_agent_check(ag);
+}
+
+
+/* a provider failed the turn: the caller hears so, not silence */
+
+static void
+ngx_http_voice_agent_apologize(ngx_http_voice_agent_t *ag)
+{
+    if (ag->conf->apology.len == 0 || ag->ending || ag->stream->done
+        || ag->state != ngx_http_voice_agent_listening)
+    {
+        return;
+    }
+
+    ngx_http_voice_agent_say(ag, &ag->conf->apology);
+}
+
+
+static void
+ngx_http_voice_agent_time_up(ngx_event_t *ev)
+{
+    ngx_http_voice_agent_t  *ag = ev->data;
+
+    ngx_connection_t  *c;
+
+    c = ag->stream->connection;
+
+    if (ag->ending) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "voice: the goodbye was not heard in time, closing");
+        ngx_http_voice_stream_close(ag->stream, VOICE_WS_CLOSE_NORMAL,
+                                    "call duration limit");
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "voice: the call reached voice_max_call_duration "
+                      "(%M ms), saying goodbye", ag->conf->max_call_duration);
+        ngx_http_voice_agent_goodbye(ag);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * The call is over: whatever goes on stops, the goodbye is said, and the
+ * stream closes with 1000 once its mark is back (Twilio then runs the
+ * TwiML after <Connect>; with none, the call ends).
+ */
+
+static void
+ngx_http_voice_agent_goodbye(ngx_http_voice_agent_t *ag)
+{
+    if (ag->dtmf.timer_set) {
+        ngx_del_timer(&ag->dtmf);
+    }
+
+    ag->ndigits = 0;
+    ag->ending = 1;
+
+    ngx_http_voice_agent_stop(ag);
+
+    if (ag->streaming) {
+        ngx_http_voice_stt_stream_abandon(&ag->ss);
+        ag->streaming = 0;
+    }
+
+    ngx_http_voice_stt_cancel(&ag->stt);
+    ngx_http_voice_agent_utt_drop(ag);
+    ag->state = ngx_http_voice_agent_listening;
+
+    if (ag->conf->goodbye.len == 0) {
+        ngx_http_voice_stream_close(ag->stream, VOICE_WS_CLOSE_NORMAL,
+                                    "call duration limit");
+        return;
+    }
+
+    ngx_add_timer(&ag->time_up, NGX_HTTP_VOICE_AGENT_GOODBYE_MS);
+
+    ngx_http_voice_agent_say(ag, &ag->conf->goodbye);
 }
 
 
@@ -753,6 +876,12 @@ ngx_http_voice_agent_batch_done(void *data, u_char *text, size_t len)
     }
 
     ngx_http_voice_agent_transcript(ag, text, len, ag->stt.done_us);
+
+    if (text == NULL && ag->stt.failed
+        && ag->state == ngx_http_voice_agent_listening)
+    {
+        ngx_http_voice_agent_apologize(ag);
+    }
 }
 
 
@@ -1081,6 +1210,12 @@ ngx_http_voice_agent_llm_done(void *data, ngx_uint_t ok)
     } else {
         /* what was said already stays said; the unfinished tail goes */
         ngx_http_voice_reply_close(&ag->reply);
+
+        if (!ag->reply.held && ag->reply.nsentences == 0) {
+            ngx_http_voice_agent_end_reply(ag);
+            ngx_http_voice_agent_apologize(ag);
+            return;
+        }
     }
 
     ngx_http_voice_agent_check(ag);
@@ -1103,6 +1238,15 @@ ngx_http_voice_agent_check(ngx_http_voice_agent_t *ag)
     }
 
     ngx_http_voice_agent_end_reply(ag);
+
+    if (ag->ending) {
+        if (ag->time_up.timer_set) {
+            ngx_del_timer(&ag->time_up);
+        }
+
+        ngx_http_voice_stream_close(ag->stream, VOICE_WS_CLOSE_NORMAL,
+                                    "call duration limit");
+    }
 }
 
 
@@ -1130,6 +1274,7 @@ ngx_http_voice_agent_end_reply(ngx_http_voice_agent_t *ag)
     ngx_http_voice_reply_end(&ag->reply);
 
     ag->greeting = 0;
+    ag->canned = 0;
     ag->state = ngx_http_voice_agent_listening;
 
     voice_vad_set_speaking(&ag->vad, 0);
@@ -1164,7 +1309,7 @@ ngx_http_voice_agent_timings(void *data)
 
     ngx_http_voice_reply_t  *rp;
 
-    if (ag->greeting) {
+    if (ag->greeting || ag->canned) {
         return;
     }
 
@@ -1190,6 +1335,10 @@ ngx_http_voice_agent_cleanup(void *ctx)
 
     if (ag->dtmf.timer_set) {
         ngx_del_timer(&ag->dtmf);
+    }
+
+    if (ag->time_up.timer_set) {
+        ngx_del_timer(&ag->time_up);
     }
 
     ngx_http_voice_reply_cleanup(&ag->reply);

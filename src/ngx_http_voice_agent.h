@@ -26,6 +26,9 @@ typedef struct {
     ngx_http_voice_reply_conf_t       tts;
 
     ngx_str_t                         greeting;       /* voice_greeting */
+    ngx_str_t                         apology;        /* voice_apology */
+    ngx_str_t                         goodbye;        /* voice_goodbye */
+    ngx_msec_t                        max_call_duration;
     ngx_msec_t                        vad_silence;    /* voice_vad_silence */
     ngx_msec_t                        vad_min_speech; /* .._vad_min_speech */
     ngx_flag_t                        barge_in;       /* voice_barge_in */
@@ -52,6 +55,9 @@ typedef struct {
  * does not pace cannot make provider requests faster than speech could.
  */
 #define NGX_HTTP_VOICE_AGENT_AHEAD_MS    5000
+
+/* the goodbye of voice_max_call_duration is heard by then, or the call ends */
+#define NGX_HTTP_VOICE_AGENT_GOODBYE_MS  15000
 
 
 extern const ngx_http_voice_mode_t  ngx_http_voice_agent_mode;

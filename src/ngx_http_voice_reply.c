@@ -65,6 +65,7 @@ ngx_http_voice_reply_begin(ngx_http_voice_reply_t *reply, ngx_uint_t held)
                         NGX_HTTP_VOICE_REPLY_SENTENCE_MAX);
 
     reply->complete = 0;
+    reply->apologized = 0;
     reply->held = held;
     reply->timed = 0;
     reply->begun = ngx_current_msec;
@@ -491,6 +492,19 @@ ngx_http_voice_reply_tts_done(ngx_http_voice_provider_req_t *pr)
                       "voice: tts provider \"%V\" failed with status %ui%s, "
                       "sentence %ui dropped", &reply->conf->uri, pr->status,
                       ngx_http_voice_provider_cut_short(pr), s->index);
+
+        /* the caller hears that something went wrong, once a reply */
+
+        if (reply->conf->apology_audio.len && !reply->apologized
+            && ngx_http_voice_reply_append(s, reply->conf->apology_audio.data,
+                                           reply->conf->apology_audio.len)
+               == NGX_OK)
+        {
+            reply->apologized = 1;
+
+            ngx_log_error(NGX_LOG_INFO, reply->stream->connection->log, 0,
+                          "voice: \"voice_apology_audio\" plays instead");
+        }
     }
 
     ngx_http_voice_reply_pump(reply);

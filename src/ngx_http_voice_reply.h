@@ -28,6 +28,9 @@
 #define NGX_HTTP_VOICE_REPLY_SENTENCES     32
 #define NGX_HTTP_VOICE_REPLY_SENTENCE_MAX  300
 
+/* the largest voice_apology_audio file */
+#define NGX_HTTP_VOICE_APOLOGY_MAX  (1024 * 1024)
+
 
 typedef struct {
     ngx_str_t                    uri;           /* voice_tts */
@@ -36,6 +39,9 @@ typedef struct {
     ngx_str_t                    voice;         /* voice_tts_voice */
     ngx_uint_t                   format;        /* VOICE_TTS_AUDIO_* */
     ngx_uint_t                   rate;          /* of voice_tts_format */
+
+    /* voice_apology_audio, as μ-law 8 kHz: plays for a failed sentence */
+    ngx_str_t                    apology_audio;
 } ngx_http_voice_reply_conf_t;
 
 
@@ -91,6 +97,7 @@ typedef struct {
     unsigned                         held:1;        /* nothing played yet */
     unsigned                         speaking:1;
     unsigned                         timed:1;
+    unsigned                         apologized:1;  /* apology audio sent */
 } ngx_http_voice_reply_t;
 
 

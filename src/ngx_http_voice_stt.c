@@ -158,6 +158,7 @@ ngx_http_voice_stt_done(ngx_http_voice_provider_req_t *pr)
 
     stt->done_us = ngx_http_voice_clock_usec();
     stt->pr = NULL;
+    stt->failed = 1;
 
     log = stt->stream->connection->log;
 
@@ -180,6 +181,8 @@ ngx_http_voice_stt_done(ngx_http_voice_provider_req_t *pr)
         stt->handler(stt->data, NULL, 0);
         return;
     }
+
+    stt->failed = 0;
 
     if (rc == VOICE_STT_NONE) {
         ngx_log_error(NGX_LOG_INFO, log, 0,

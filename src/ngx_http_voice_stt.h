@@ -29,7 +29,10 @@ typedef struct {
 } ngx_http_voice_stt_conf_t;
 
 
-/* the transcript, or NULL: the request failed or heard nothing (logged) */
+/*
+ * The transcript, or NULL: the request failed (stt->failed) or heard
+ * nothing; logged either way
+ */
 typedef void (*ngx_http_voice_stt_pt)(void *data, u_char *text, size_t len);
 
 
@@ -43,6 +46,7 @@ typedef struct {
 
     ngx_msec_t                      ms;            /* the last request took */
     uint64_t                        done_us;       /* its reply was in */
+    unsigned                        failed:1;      /* the last one */
 
     ngx_http_voice_stt_pt           handler;
     void                           *data;
