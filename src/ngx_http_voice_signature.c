@@ -14,6 +14,7 @@
 
 #include "ngx_http_voice_header.h"
 #include "ngx_http_voice_signature.h"
+#include "voice_log.h"
 
 
 static ngx_int_t ngx_http_voice_signature_url(ngx_http_request_t *r,
@@ -31,7 +32,7 @@ ngx_http_voice_signature_check(ngx_http_request_t *r,
 {
     u_char           *scratch;
     size_t            len;
-    ngx_str_t         url, alt, header, *token;
+    ngx_str_t         url, alt, header, text, *token;
     ngx_table_elt_t  *h;
     u_char            want[VOICE_SIGNATURE_LEN + 4];
 
@@ -89,8 +90,19 @@ ngx_http_voice_signature_check(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    /* the Host header and the URI are the peer's */
+
+    len = voice_log_escape(NULL, url.data, url.len);
+
+    text.data = ngx_pnalloc(r->pool, len);
+    if (text.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    text.len = voice_log_escape(text.data, url.data, url.len);
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "voice: X-Twilio-Signature does not match \"%V\"", &url);
+                  "voice: X-Twilio-Signature does not match \"%V\"", &text);
 
     return NGX_DECLINED;
 
