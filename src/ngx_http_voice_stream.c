@@ -659,13 +659,35 @@ static void
 ngx_http_voice_stream_start(ngx_http_voice_stream_t *st,
     voice_twilio_msg_t *m)
 {
-    size_t  len, n, k;
-    u_char  call[VOICE_LOG_ESCAPED_LEN(VOICE_TWILIO_SID_MAX)];
-    u_char  stream[VOICE_LOG_ESCAPED_LEN(VOICE_TWILIO_SID_MAX)];
+    size_t     len, n, k;
+    ngx_int_t  rc;
+    u_char     call[VOICE_LOG_ESCAPED_LEN(VOICE_TWILIO_SID_MAX)];
+    u_char     stream[VOICE_LOG_ESCAPED_LEN(VOICE_TWILIO_SID_MAX)];
 
     if (st->started) {
         ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
                       "voice: second \"start\" event ignored");
+        return;
+    }
+
+    /*
+     * The handshake's signature covers only the URL: whether this is the
+     * stream of a call we answered is known now, before the mode starts
+     * and makes any provider request.
+     */
+
+    rc = ngx_http_voice_signature_start(st->connection->log,
+                                        st->conf->signature, m);
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_POLICY,
+                                    "not a stream of this call");
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_INTERNAL_ERROR,
+                                    "voiceToken not checked");
         return;
     }
 
