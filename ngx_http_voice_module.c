@@ -20,6 +20,7 @@
 #include "ngx_http_voice_stream.h"
 #include "ngx_http_voice_webhook.h"
 #include "voice_g711.h"
+#include "voice_token.h"
 
 
 /*
@@ -63,6 +64,8 @@ typedef struct {
 static ngx_int_t ngx_http_voice_twiml_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_voice_media_stream_handler(ngx_http_request_t *r);
 static char *ngx_http_voice_agent_check(ngx_conf_t *cf,
+    ngx_http_voice_loc_conf_t *conf);
+static char *ngx_http_voice_token_check(ngx_conf_t *cf,
     ngx_http_voice_loc_conf_t *conf);
 
 static void *ngx_http_voice_create_main_conf(ngx_conf_t *cf);
@@ -161,6 +164,27 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_voice_loc_conf_t, signature.auth_token),
+      NULL },
+
+    { ngx_string("voice_twilio_account_sid"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, signature.account_sid),
+      NULL },
+
+    { ngx_string("voice_stream_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, signature.stream_token),
+      NULL },
+
+    { ngx_string("voice_stream_token_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, signature.token_lifetime),
       NULL },
 
     { ngx_string("voice_public_url"),
@@ -602,6 +626,7 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     vlcf->signature.auth_token = { 0, NULL };
+     *     vlcf->signature.account_sid = { 0, NULL };
      *     vlcf->stream.mode = NULL;
      *     vlcf->stream.mode_conf = NULL;
      *     vlcf->handler_location = NULL;
@@ -609,6 +634,8 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
      */
 
     vlcf->signature.public_url = NGX_CONF_UNSET_PTR;
+    vlcf->signature.stream_token = NGX_CONF_UNSET;
+    vlcf->signature.token_lifetime = NGX_CONF_UNSET;
 
     vlcf->webhook.stream_url = NGX_CONF_UNSET_PTR;
     vlcf->webhook.params = NGX_CONF_UNSET_PTR;
@@ -665,6 +692,14 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              prev->signature.auth_token, "");
     ngx_conf_merge_ptr_value(conf->signature.public_url,
                              prev->signature.public_url, NULL);
+    ngx_conf_merge_str_value(conf->signature.account_sid,
+                             prev->signature.account_sid, "");
+
+    /* unset stays unset: on wherever an auth token is set */
+    ngx_conf_merge_value(conf->signature.stream_token,
+                         prev->signature.stream_token, NGX_CONF_UNSET);
+    ngx_conf_merge_sec_value(conf->signature.token_lifetime,
+                             prev->signature.token_lifetime, 60);
 
     ngx_conf_merge_ptr_value(conf->webhook.stream_url,
                              prev->webhook.stream_url, NULL);
@@ -798,11 +833,19 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
+    if (conf->signature.token_lifetime < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_stream_token_lifetime\" must be at "
+                           "least 1s");
+        return NGX_CONF_ERROR;
+    }
+
     me = &ngx_http_voice_modes[conf->mode];
 
     conf->stream.mode = me->mode;
     conf->stream.mode_conf = (me->conf == NGX_CONF_UNSET_SIZE)
                              ? NULL : (char *) conf + me->conf;
+    conf->stream.signature = &conf->signature;
 
     if (conf->handler_location == NULL) {
         return NGX_CONF_OK;
@@ -822,6 +865,11 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         }
     }
 
+    rv = ngx_http_voice_token_check(cf, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
     if (conf->signature.auth_token.len == 0) {
         vmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_voice_module);
 
@@ -831,6 +879,57 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                                "no \"voice_twilio_auth_token\" for location "
                                "\"%V\": requests from Twilio are not "
                                "validated", conf->handler_location);
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * voice_stream_token needs the auth token it signs with, and the name
+ * of its <Parameter> is its own.
+ */
+
+static char *
+ngx_http_voice_token_check(ngx_conf_t *cf, ngx_http_voice_loc_conf_t *conf)
+{
+    ngx_uint_t                       i;
+    ngx_http_voice_webhook_param_t  *param;
+
+    if (conf->signature.auth_token.len == 0) {
+
+        if (conf->signature.stream_token == 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"voice_stream_token on\" in location "
+                               "\"%V\" requires \"voice_twilio_auth_token\"",
+                               conf->handler_location);
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (!conf->twiml || conf->signature.stream_token == 0
+        || conf->webhook.params == NULL)
+    {
+        return NGX_CONF_OK;
+    }
+
+    param = conf->webhook.params->elts;
+
+    for (i = 0; i < conf->webhook.params->nelts; i++) {
+        if (param[i].name.len == sizeof(VOICE_TOKEN_NAME) - 1
+            && ngx_strncmp(param[i].name.data, VOICE_TOKEN_NAME,
+                           sizeof(VOICE_TOKEN_NAME) - 1)
+               == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"voice_stream_parameter " VOICE_TOKEN_NAME
+                               "\" in location \"%V\" is the one "
+                               "\"voice_stream_token\" adds",
+                               conf->handler_location);
+            return NGX_CONF_ERROR;
         }
     }
 

@@ -19,6 +19,7 @@
 #include "ngx_http_voice_mem.h"
 #include "ngx_http_voice_module.h"
 #include "ngx_http_voice_stream.h"
+#include "voice_log.h"
 #include "voice_utf8.h"
 
 
@@ -579,7 +580,11 @@ static void
 ngx_http_voice_stream_message(ngx_http_voice_stream_t *st, u_char *data,
     size_t len)
 {
+    size_t               n;
     voice_twilio_msg_t  *m;
+
+    /* the longest text logged here is a SID */
+    u_char               text[VOICE_LOG_ESCAPED_LEN(VOICE_TWILIO_SID_MAX)];
 
     m = &st->tmsg;
 
@@ -608,8 +613,10 @@ ngx_http_voice_stream_message(ngx_http_voice_stream_t *st, u_char *data,
         return;
 
     case VOICE_TWILIO_DTMF:
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
-                       "voice: dtmf \"%s\"", m->digit);
+        n = voice_log_escape(text, (u_char *) m->digit,
+                             ngx_strlen(m->digit));
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
+                       "voice: dtmf \"%*s\"", n, text);
 
         if (st->mode_ctx && st->conf->mode->dtmf) {
             st->conf->mode->dtmf(st->mode_ctx, (u_char *) m->digit);
@@ -627,8 +634,9 @@ ngx_http_voice_stream_message(ngx_http_voice_stream_t *st, u_char *data,
         return;
 
     case VOICE_TWILIO_STOP:
+        n = voice_log_escape(text, st->call_sid.data, st->call_sid.len);
         ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
-                      "voice: call \"%V\" stopped", &st->call_sid);
+                      "voice: call \"%*s\" stopped", n, text);
 
         if (st->mode_ctx && st->conf->mode->stop) {
             st->conf->mode->stop(st->mode_ctx);
@@ -638,8 +646,10 @@ ngx_http_voice_stream_message(ngx_http_voice_stream_t *st, u_char *data,
         return;
 
     default:
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
-                       "voice: ignored event \"%s\"", st->twilio.event_name);
+        n = voice_log_escape(text, (u_char *) st->twilio.event_name,
+                             ngx_strlen(st->twilio.event_name));
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
+                       "voice: ignored event \"%*s\"", n, text);
         return;
     }
 }
@@ -649,7 +659,10 @@ static void
 ngx_http_voice_stream_start(ngx_http_voice_stream_t *st,
     voice_twilio_msg_t *m)
 {
-    size_t  len;
+    size_t     len, n, k;
+    ngx_int_t  rc;
+    u_char     call[VOICE_LOG_ESCAPED_LEN(VOICE_TWILIO_SID_MAX)];
+    u_char     stream[VOICE_LOG_ESCAPED_LEN(VOICE_TWILIO_SID_MAX)];
 
     if (st->started) {
         ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
@@ -657,13 +670,36 @@ ngx_http_voice_stream_start(ngx_http_voice_stream_t *st,
         return;
     }
 
+    /*
+     * The handshake's signature covers only the URL: whether this is the
+     * stream of a call we answered is known now, before the mode starts
+     * and makes any provider request.
+     */
+
+    rc = ngx_http_voice_signature_start(st->connection->log,
+                                        st->conf->signature, m);
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_POLICY,
+                                    "not a stream of this call");
+        return;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_INTERNAL_ERROR,
+                                    "voiceToken not checked");
+        return;
+    }
+
     if (ngx_strcmp(m->encoding, "audio/x-mulaw") != 0
         || m->sample_rate != 8000 || m->channels != 1)
     {
+        n = voice_log_escape(stream, (u_char *) m->encoding,
+                             ngx_strlen(m->encoding));
         ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
-                      "voice: unsupported media format \"%s\" %ui Hz "
+                      "voice: unsupported media format \"%*s\" %ui Hz "
                       "%ui channels, only audio/x-mulaw 8000 Hz mono",
-                      m->encoding, (ngx_uint_t) m->sample_rate,
+                      n, stream, (ngx_uint_t) m->sample_rate,
                       (ngx_uint_t) m->channels);
         ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_UNSUPPORTED,
                                         "unsupported media format");
@@ -694,9 +730,12 @@ ngx_http_voice_stream_start(ngx_http_voice_stream_t *st,
 
     st->started = 1;
 
+    n = voice_log_escape(call, st->call_sid.data, st->call_sid.len);
+    k = voice_log_escape(stream, st->stream_sid.data, st->stream_sid.len);
+
     ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
-                  "voice: call \"%V\" stream \"%V\" started",
-                  &st->call_sid, &st->stream_sid);
+                  "voice: call \"%*s\" stream \"%*s\" started",
+                  n, call, k, stream);
 
     st->mode_ctx = st->conf->mode->start(st, st->conf->mode_conf);
 

@@ -33,6 +33,9 @@ typedef struct {
     /* voice_media_stream [agent|echo], and that mode's configuration */
     const ngx_http_voice_mode_t *mode;
     void                        *mode_conf;
+
+    /* what a "start" must carry: voiceToken, account */
+    ngx_http_voice_signature_conf_t *signature;
 } ngx_http_voice_stream_conf_t;
 
 

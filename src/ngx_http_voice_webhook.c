@@ -4,8 +4,9 @@
 
 /*
  * Twilio's voice webhook: validates the request and answers TwiML that
- * connects the call to our Media Streams location.  The TwiML itself is
- * built by voice_twiml.c.
+ * connects the call to our Media Streams location, with the voiceToken
+ * that lets only this call's stream in.  The TwiML itself is built by
+ * voice_twiml.c.
  */
 
 #include <ngx_config.h>
@@ -14,6 +15,7 @@
 
 #include "ngx_http_voice_module.h"
 #include "ngx_http_voice_webhook.h"
+#include "voice_token.h"
 #include "voice_twiml.h"
 
 
@@ -204,9 +206,9 @@ ngx_http_voice_webhook_respond(ngx_http_request_t *r,
 {
     size_t                           len;
     ngx_int_t                        rc;
-    ngx_str_t                        url, value, *scheme;
+    ngx_str_t                        url, value, token, *scheme;
     ngx_buf_t                       *b;
-    ngx_uint_t                       i, nparams;
+    ngx_uint_t                       i, nparams, nconf;
     ngx_chain_t                      out;
     voice_twiml_param_t             *tp;
     ngx_http_voice_webhook_param_t  *pc;
@@ -233,27 +235,48 @@ ngx_http_voice_webhook_respond(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    nparams = ctx->conf->params ? ctx->conf->params->nelts : 0;
+    rc = ngx_http_voice_signature_token(r, ctx->signature, params, n,
+                                        &token);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    nconf = ctx->conf->params ? ctx->conf->params->nelts : 0;
+    nparams = (rc == NGX_OK);
     tp = NULL;
 
-    if (nparams) {
-        pc = ctx->conf->params->elts;
-
-        tp = ngx_palloc(r->pool, nparams * sizeof(voice_twiml_param_t));
+    if (nconf + nparams) {
+        tp = ngx_palloc(r->pool,
+                        (nconf + nparams) * sizeof(voice_twiml_param_t));
         if (tp == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
 
-        for (i = 0; i < nparams; i++) {
-            if (ngx_http_complex_value(r, &pc[i].value, &value) != NGX_OK) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
+    /*
+     * The token goes first: the stream reads the first
+     * VOICE_TWILIO_PARAMS_MAX parameters only.
+     */
 
-            tp[i].name = pc[i].name.data;
-            tp[i].name_len = pc[i].name.len;
-            tp[i].value = value.data;
-            tp[i].value_len = value.len;
+    if (nparams) {
+        tp[0].name = (u_char *) VOICE_TOKEN_NAME;
+        tp[0].name_len = sizeof(VOICE_TOKEN_NAME) - 1;
+        tp[0].value = token.data;
+        tp[0].value_len = token.len;
+    }
+
+    pc = nconf ? ctx->conf->params->elts : NULL;
+
+    for (i = 0; i < nconf; i++) {
+        if (ngx_http_complex_value(r, &pc[i].value, &value) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        tp[nparams].name = pc[i].name.data;
+        tp[nparams].name_len = pc[i].name.len;
+        tp[nparams].value = value.data;
+        tp[nparams].value_len = value.len;
+        nparams++;
     }
 
     len = voice_twiml_stream(NULL, url.data, url.len, tp, nparams);

@@ -12,13 +12,14 @@ use warnings;
 use Exporter 'import';
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
-use Digest::SHA qw(hmac_sha1_base64);
+use Digest::SHA qw(hmac_sha1_base64 hmac_sha256_hex);
 use Time::HiRes qw(sleep);
 use Test::More;
 use FindBin;
 use POSIX ();
 
-our @EXPORT_OK = qw(free_port http_request twilio_signature slurp spit);
+our @EXPORT_OK = qw(free_port http_request twilio_signature stream_token
+    slurp spit);
 
 my $NGINX = $ENV{NGINX_BIN} || '/usr/sbin/nginx';
 my $MODULE = $ENV{VOICE_MODULE}
@@ -209,7 +210,8 @@ sub sim_wait {
 sub master_pid {
     my ($self) = @_;
     open my $fh, '<', "$self->{prefix}/nginx.pid" or return;
-    my $pid = <$fh>;
+    # nginx -t of a valid configuration leaves the file empty
+    my $pid = <$fh> // return;
     chomp $pid;
     return $pid;
 }
@@ -293,6 +295,13 @@ sub twilio_signature {
     my $sig = hmac_sha1_base64($data, $token);
     $sig .= '=' while length($sig) % 4;
     return $sig;
+}
+
+# The voiceToken of a call, as docs/directives.md (voice_stream_token)
+# gives it: "<expiry>.<hex HMAC-SHA256(auth token, CallSid:expiry)>"
+sub stream_token {
+    my ($token, $call_sid, $expiry) = @_;
+    return "$expiry." . hmac_sha256_hex("$call_sid:$expiry", $token);
 }
 
 1;

@@ -224,7 +224,7 @@ sub start_msg {
         event => 'start',
         sequenceNumber => '1',
         start => {
-            accountSid => 'AC0123456789abcdef0123456789abcdef',
+            accountSid => $a{account} // 'AC0123456789abcdef0123456789abcdef',
             streamSid => $a{stream} // 'MZ0123456789abcdef0123456789abcdef',
             callSid => $a{call} // 'CA0123456789abcdef0123456789abcdef',
             tracks => ['inbound'],

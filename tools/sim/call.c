@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,6 +18,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+
+#include "voice_token.h"
 
 #include "call.h"
 #include "record.h"
@@ -28,6 +31,9 @@
 #define SIM_CALL_GUID     "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define SIM_CALL_ACCOUNT  "AC00000000000000000000000000000000"
 
+/* seconds a voiceToken the simulator makes is valid, as the module's */
+#define SIM_CALL_TOKEN_LIFETIME  60
+
 
 static void sim_call_connect(sim_call_t *c);
 static void sim_call_connected(sim_call_t *c);
@@ -35,6 +41,7 @@ static void sim_call_tls(sim_call_t *c);
 static void sim_call_start_handshake(sim_call_t *c);
 static int sim_call_check_handshake(sim_call_t *c);
 static void sim_call_open(sim_call_t *c);
+static unsigned sim_call_params(sim_call_t *c, voice_twilio_param_t *params);
 static void sim_call_read(sim_call_t *c);
 static ssize_t sim_call_recv(sim_call_t *c, uint8_t *buf, size_t len);
 static int sim_call_frames(sim_call_t *c, const uint8_t *buf, size_t n);
@@ -66,6 +73,13 @@ sim_call_start(sim_call_t *c)
     c->t_start = sim_util_now();
     snprintf(c->call_sid, sizeof(c->call_sid), "CA%08x%024d",
              (unsigned) random(), c->id);
+
+    /* the first call is the one the webhook was called for */
+
+    if (c->id == 1 && c->stream->call_sid[0]) {
+        snprintf(c->call_sid, sizeof(c->call_sid), "%s",
+                 c->stream->call_sid);
+    }
     snprintf(c->stream_sid, sizeof(c->stream_sid), "MZ%08x%024d",
              (unsigned) random(), c->id);
 
@@ -296,9 +310,11 @@ sim_call_check_handshake(sim_call_t *c)
 static void
 sim_call_open(sim_call_t *c)
 {
-    size_t       n;
-    uint8_t      buf[8192];
-    const char  *d;
+    size_t                 n;
+    unsigned               nparams;
+    uint8_t                buf[8192];
+    const char            *d;
+    voice_twilio_param_t   params[VOICE_TWILIO_PARAMS_MAX];
 
     c->state = SIM_CALL_OPEN;
     c->t_open = sim_util_now();
@@ -306,9 +322,11 @@ sim_call_open(sim_call_t *c)
     n = voice_twilio_build_connected(buf, sizeof(buf));
     sim_call_send_text(c, buf, n);
 
+    nparams = sim_call_params(c, params);
+
     n = voice_twilio_build_start(buf, sizeof(buf), c->stream_sid,
-                                 c->call_sid, SIM_CALL_ACCOUNT,
-                                 c->stream->params, c->stream->nparams);
+                                 c->call_sid, SIM_CALL_ACCOUNT, params,
+                                 nparams);
     sim_call_send_text(c, buf, n);
 
     if (sim_conf.dtmf) {
@@ -320,6 +338,63 @@ sim_call_open(sim_call_t *c)
     }
 
     c->seq = 1;
+}
+
+
+/*
+ * The <Parameter>s for "start".  A call the webhook was not called for
+ * (--stream-url, or each call after the first) has no voiceToken of its
+ * own: with --token it gets one made as the operator's application would
+ * make it, for its CallSid.
+ */
+
+static unsigned
+sim_call_params(sim_call_t *c, voice_twilio_param_t *params)
+{
+    size_t     len;
+    unsigned   i, n;
+    uint8_t    token[VOICE_TOKEN_LEN];
+
+    n = 0;
+
+    for (i = 0; i < c->stream->nparams; i++) {
+        params[n++] = c->stream->params[i];
+    }
+
+    if (sim_conf.token == NULL
+        || (c->id == 1 && c->stream->call_sid[0]))
+    {
+        return n;
+    }
+
+    len = voice_token_mint(token, (const uint8_t *) sim_conf.token,
+                           strlen(sim_conf.token),
+                           (const uint8_t *) c->call_sid,
+                           strlen(c->call_sid),
+                           (int64_t) time(NULL) + SIM_CALL_TOKEN_LIFETIME);
+    if (len == 0) {
+        sim_util_die("cannot make a voiceToken");
+    }
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(params[i].name, VOICE_TOKEN_NAME) == 0) {
+            break;
+        }
+    }
+
+    if (i == n) {
+        if (n == VOICE_TWILIO_PARAMS_MAX) {
+            return n;
+        }
+
+        snprintf(params[n++].name, sizeof(params[0].name), "%s",
+                 VOICE_TOKEN_NAME);
+    }
+
+    snprintf(params[i].value, sizeof(params[0].value), "%.*s", (int) len,
+             token);
+
+    return n;
 }
 
 

@@ -4,8 +4,9 @@
 
 /*
  * The Media Stream every call opens: its URL (from the TwiML or
- * --stream-url), the <Parameter>s for "start", the addresses its host
- * resolves to, and the TLS context for wss://.
+ * --stream-url), the <Parameter>s for "start", the CallSid the webhook
+ * was called for, the addresses its host resolves to, and the TLS
+ * context for wss://.
  */
 
 #ifndef SIM_STREAM_H
@@ -22,6 +23,7 @@ typedef struct {
     char                  url[2048];
     voice_twilio_param_t  params[VOICE_TWILIO_PARAMS_MAX];
     unsigned              nparams;
+    char                  call_sid[40];     /* "" without a webhook */
 
     /* from the URL */
     int                   tls;

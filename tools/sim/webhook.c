@@ -51,6 +51,7 @@ sim_webhook_run(const sim_conf_t *cf, sim_stream_t *stream)
 
     snprintf(call_sid, sizeof(call_sid), "CA%016lx%016lx",
              (unsigned long) random(), (unsigned long) time(NULL));
+    snprintf(stream->call_sid, sizeof(stream->call_sid), "%s", call_sid);
 
     for (i = 0; i < SIM_WEBHOOK_PARAMS; i++) {
         params[i].name = (uint8_t *) names[i];

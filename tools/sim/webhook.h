@@ -13,8 +13,8 @@
 
 /*
  * POSTs a ringing call's parameters to cf->url, signed with cf->token,
- * and takes the <Stream url> and its <Parameter>s from the TwiML into
- * the stream.  Failure is fatal.
+ * and takes the <Stream url> and its <Parameter>s from the TwiML, and
+ * the CallSid posted, into the stream.  Failure is fatal.
  */
 void sim_webhook_run(const sim_conf_t *cf, sim_stream_t *stream);
 
