@@ -4,6 +4,7 @@
 #   make test     unit tests (ASan/UBSan), fuzzers, nginx integration tests
 #   make demo     the offline providers, nginx and a spoken call
 #   make bench    CPU, memory and latency (docs/BENCHMARKS.md)
+#   make deb      build/deb/libnginx-mod-http-voice_VERSION_ARCH.deb
 #   make sim, make providers   the call simulator, the offline providers
 #
 # Each target first installs the Debian packages it needs and is missing
@@ -40,7 +41,7 @@ FUZZ_SECONDS ?= 10
 BENCH_SECONDS ?= 10
 
 .PHONY: all deps module asan-module sim providers unit fuzz integration \
-        test demo bench clean
+        test demo bench deb clean
 
 all: module
 
@@ -148,9 +149,9 @@ fuzz: deps-fuzz $(FUZZERS)
 
 # The integration suite runs against the sanitizer build: any invalid
 # access or leak shows in error.log, which every test checks.
-integration: deps-test module asan-module sim providers
+integration: deps-test module asan-module sim providers deb
 	VOICE_MODULE=$(TOP)/$(ASAN_MODULE) VOICE_SIM=$(TOP)/$(SIM) \
-	    VOICE_PROVIDERS=$(TOP)/$(PROVIDERS) \
+	    VOICE_PROVIDERS=$(TOP)/$(PROVIDERS) VOICE_DEB=$(TOP)/$(DEB) \
 	    VOICE_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	    NGINX_BIN=$(NGINX) prove -r t/
 
@@ -186,6 +187,22 @@ bench: deps-bench module sim $(BENCH_PROVIDERS)
 	    BENCH_TURNS=$(BENCH_TURNS) tools/bench/bench-stream.sh \
 	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(TOP)/$(BENCH_PROVIDERS) \
 	    $(BENCH_STREAM_CALLS); fi
+
+# The Debian package, as Debian packages nginx modules (dh_nginx): built
+# by dpkg-buildpackage from a copy of the tree, so the tree stays clean
+DEB_VERSION = $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB = $(BUILD)/deb/libnginx-mod-http-voice_$(DEB_VERSION)_$(DEB_ARCH).deb
+
+deb: deps-deb
+	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	tar --exclude=./build --exclude=./.git -cf - . \
+	    | tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -b -us -uc \
+	    > ../dpkg-buildpackage.log 2>&1 \
+	    || { tail -30 ../dpkg-buildpackage.log; exit 1; }
+	@rm -rf $(BUILD)/deb/src
+	@ls $(DEB)
 
 clean:
 	rm -rf $(BUILD)

@@ -13,6 +13,8 @@
 #   fuzz        the fuzzers: clang and its libFuzzer runtime
 #   test        what the integration tests run beside the above
 #   bench       what the benchmarks run beside the above
+#   deb         the Debian package (make deb): debhelper, dpkg-dev and
+#               the module's build dependencies
 #   all         every group
 #
 # --list prints the groups' packages and installs nothing.
@@ -32,11 +34,13 @@ group() {
     test)      echo nginx espeak-ng openssl perl \
                     libprotocol-websocket-perl ;;
     bench)     echo nginx espeak-ng procps ;;
-    all)       for g in module unit sim providers fuzz test bench; do
+    deb)       echo nginx nginx-dev libyajl-dev libssl-dev libspeexdsp-dev \
+                    debhelper dpkg-dev ;;
+    all)       for g in module unit sim providers fuzz test bench deb; do
                    group $g
                done ;;
     *)         echo "deps: no group \"$1\": module, unit, sim, providers," \
-                    "fuzz, test, bench or all" >&2
+                    "fuzz, test, bench, deb or all" >&2
                return 2 ;;
     esac
 }
