@@ -14,6 +14,7 @@
 #include "ngx_http_voice_agent.h"
 #include "ngx_http_voice_echo.h"
 #include "ngx_http_voice_mem.h"
+#include "ngx_http_voice_metrics.h"
 #include "ngx_http_voice_module.h"
 #include "ngx_http_voice_provider.h"
 #include "ngx_http_voice_signature.h"
@@ -84,6 +85,7 @@ static ngx_int_t ngx_http_voice_add_variables(ngx_conf_t *cf);
 static void ngx_http_voice_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_voice_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_voice_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_voice_variable_uint(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_voice_variable_duration(ngx_http_request_t *r,
@@ -199,6 +201,13 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_voice_loc_conf_t, webhook.max_form_size),
+      NULL },
+
+    { ngx_string("voice_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_voice_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("voice_media_stream"),
@@ -533,13 +542,37 @@ static ngx_http_variable_t  ngx_http_voice_vars[] = {
       offsetof(ngx_http_voice_stream_t, close_code), NGX_HTTP_VAR_NOCACHEABLE,
       0 },
 
+    { ngx_string("voice_peer_close_code"), NULL, ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_stream_t, peer_close_code),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("voice_marks_in"), NULL, ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_stream_t, marks_in), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("voice_marks_out"), NULL, ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_stream_t, marks_out), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("voice_turns"), NULL, ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_stream_t, turns), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("voice_barge_ins"), NULL, ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_stream_t, barge_ins), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("voice_provider_failures"), NULL,
+      ngx_http_voice_variable_uint,
+      offsetof(ngx_http_voice_stream_t, provider_failures),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
 
 static ngx_http_module_t  ngx_http_voice_module_ctx = {
     ngx_http_voice_add_variables,          /* preconfiguration */
-    ngx_http_voice_provider_init,          /* postconfiguration */
+    ngx_http_voice_init,                   /* postconfiguration */
 
     ngx_http_voice_create_main_conf,       /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -559,13 +592,26 @@ ngx_module_t  ngx_http_voice_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_voice_metrics_init_process,   /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_voice_exit_process,           /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/* the provider filters and the metrics zone */
+
+static ngx_int_t
+ngx_http_voice_init(ngx_conf_t *cf)
+{
+    if (ngx_http_voice_provider_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_voice_metrics_init(cf);
+}
 
 
 static ngx_int_t

@@ -37,6 +37,7 @@
 #include "ngx_http_voice_agent.h"
 #include "ngx_http_voice_clock.h"
 #include "ngx_http_voice_mem.h"
+#include "ngx_http_voice_metrics.h"
 #include "voice_g711.h"
 #include "voice_vad.h"
 
@@ -624,6 +625,9 @@ ngx_http_voice_agent_barge_in(ngx_http_voice_agent_t *ag)
         ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
                       "voice: caller interrupted, %ui of %ui sentences heard",
                       ag->reply.heard, ag->reply.nsentences);
+
+        ag->stream->barge_ins++;
+        ngx_http_voice_metrics_inc(NGX_HTTP_VOICE_M_BARGE_INS);
     }
 
     if (ag->reply.speaking) {
@@ -1307,6 +1311,7 @@ ngx_http_voice_agent_timings(void *data)
 {
     ngx_http_voice_agent_t  *ag = data;
 
+    ngx_msec_t               v2v;
     ngx_http_voice_reply_t  *rp;
 
     if (ag->greeting || ag->canned) {
@@ -1314,6 +1319,25 @@ ngx_http_voice_agent_timings(void *data)
     }
 
     rp = &ag->reply;
+    v2v = ngx_current_msec - ag->t_end + ag->endpointing;
+
+    ag->stream->turns++;
+    ngx_http_voice_metrics_inc(NGX_HTTP_VOICE_M_TURNS);
+
+    ngx_http_voice_metrics_observe(NGX_HTTP_VOICE_H_ENDPOINTING,
+                                   ag->endpointing * 1000);
+    ngx_http_voice_metrics_observe(NGX_HTTP_VOICE_H_STT, ag->stt_ms * 1000);
+    ngx_http_voice_metrics_observe(NGX_HTTP_VOICE_H_LLM_FIRST_TOKEN,
+                                   ag->llm.first_ms * 1000);
+    ngx_http_voice_metrics_observe(NGX_HTTP_VOICE_H_LLM_FIRST_SENTENCE,
+                                   rp->sentence_ms * 1000);
+    ngx_http_voice_metrics_observe(NGX_HTTP_VOICE_H_TTS_FIRST_BYTE,
+                                   rp->tts_first_ms * 1000);
+    ngx_http_voice_metrics_observe(NGX_HTTP_VOICE_H_VOICE_TO_VOICE,
+                                   v2v * 1000);
+    ngx_http_voice_metrics_observe(NGX_HTTP_VOICE_H_STT_LLM, ag->stt_llm_us);
+    ngx_http_voice_metrics_observe(NGX_HTTP_VOICE_H_LLM_TTS, rp->tts_us);
+    ngx_http_voice_metrics_observe(NGX_HTTP_VOICE_H_TTS_MEDIA, rp->media_us);
 
     ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
                   "voice: turn %ui timings: endpointing %M ms, stt %M ms, "
@@ -1322,8 +1346,7 @@ ngx_http_voice_agent_timings(void *data)
                   "module %uL us (%uL + %uL + %uL)",
                   ++ag->answered, ag->endpointing, ag->stt_ms,
                   ag->llm.first_ms, rp->sentence_ms, rp->tts_first_ms,
-                  ngx_current_msec - ag->t_end + ag->endpointing,
-                  ag->stt_llm_us + rp->tts_us + rp->media_us,
+                  v2v, ag->stt_llm_us + rp->tts_us + rp->media_us,
                   ag->stt_llm_us, rp->tts_us, rp->media_us);
 }
 

@@ -26,6 +26,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_voice_mem.h"
+#include "ngx_http_voice_metrics.h"
 #include "ngx_http_voice_module.h"
 #include "ngx_http_voice_provider.h"
 
@@ -368,9 +369,25 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
 static void
 ngx_http_voice_provider_finished(ngx_http_voice_provider_req_t *pr)
 {
+    ngx_uint_t                       result;
     ngx_http_voice_provider_list_t  *prs;
 
     ngx_http_voice_provider_body_free(pr);
+
+    result = pr->cancelled ? NGX_HTTP_VOICE_R_CANCELLED
+             : pr->ok ? NGX_HTTP_VOICE_R_OK
+             : (pr->status == NGX_HTTP_GATEWAY_TIME_OUT)
+               ? NGX_HTTP_VOICE_R_TIMEOUT : NGX_HTTP_VOICE_R_ERROR;
+
+    ngx_http_voice_metrics_provider(
+                        ngx_http_voice_metrics_provider_index(pr->name),
+                        result);
+
+    if (result == NGX_HTTP_VOICE_R_ERROR
+        || result == NGX_HTTP_VOICE_R_TIMEOUT)
+    {
+        pr->stream->provider_failures++;
+    }
 
     prs = ngx_http_voice_provider_list(pr->stream->request);
 

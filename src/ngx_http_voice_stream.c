@@ -17,6 +17,7 @@
 
 #include "ngx_http_voice_header.h"
 #include "ngx_http_voice_mem.h"
+#include "ngx_http_voice_metrics.h"
 #include "ngx_http_voice_module.h"
 #include "ngx_http_voice_stream.h"
 #include "voice_log.h"
@@ -387,6 +388,12 @@ ngx_http_voice_stream_cleanup(void *data)
         st->conf->mode->cleanup(st->mode_ctx);
     }
 
+    if (st->counted) {
+        ngx_http_voice_metrics_add(NGX_HTTP_VOICE_M_CALLS_ACTIVE, -1);
+        ngx_http_voice_metrics_closed(st->close_code ? st->close_code
+                                                     : st->peer_close_code);
+    }
+
     voice_twilio_parser_free(&st->twilio);
 
     if (st->out) {
@@ -537,6 +544,8 @@ ngx_http_voice_stream_frame(ngx_http_voice_stream_t *st, int rc,
                                             "invalid UTF-8 in close reason");
             return;
         }
+
+        st->peer_close_code = ev->close_code;
 
         if (!st->close_sent) {
 
@@ -737,6 +746,12 @@ ngx_http_voice_stream_start(ngx_http_voice_stream_t *st,
                   "voice: call \"%*s\" stream \"%*s\" started",
                   n, call, k, stream);
 
+    st->counted = 1;
+    ngx_http_voice_metrics_inc(NGX_HTTP_VOICE_M_CALLS_ACTIVE);
+    ngx_http_voice_metrics_inc(ngx_strcmp(st->conf->mode->name.data, "echo")
+                               == 0 ? NGX_HTTP_VOICE_M_CALLS_ECHO
+                                    : NGX_HTTP_VOICE_M_CALLS_AGENT);
+
     st->mode_ctx = st->conf->mode->start(st, st->conf->mode_conf);
 
     if (st->mode_ctx == NULL && !st->done) {
@@ -754,6 +769,7 @@ ngx_http_voice_stream_media(ngx_http_voice_stream_t *st,
     u_char     buf[VOICE_TWILIO_MEDIA_MAX];
 
     st->media_in++;
+    ngx_http_voice_metrics_inc(NGX_HTTP_VOICE_M_MEDIA_IN);
 
     if (!st->started) {
         return;
@@ -821,6 +837,7 @@ ngx_http_voice_stream_send_media(ngx_http_voice_stream_t *st, u_char *ulaw,
         st->out_len = p - st->out;
         st->frames_out++;
         st->media_out++;
+        ngx_http_voice_metrics_inc(NGX_HTTP_VOICE_M_MEDIA_OUT);
 
         ulaw += chunk;
         n -= chunk;

@@ -75,8 +75,15 @@ struct ngx_http_voice_stream_s {
     ngx_uint_t                   marks_out;
     off_t                        bytes_out;
     ngx_uint_t                   close_code;
+    ngx_uint_t                   peer_close_code;
+
+    /* what the call's mode counts: $voice_turns and the like */
+    ngx_uint_t                   turns;
+    ngx_uint_t                   barge_ins;
+    ngx_uint_t                   provider_failures;
 
     unsigned                     started:1;
+    unsigned                     counted:1;     /* in voice_calls_active */
     unsigned                     close_sent:1;
     unsigned                     close_received:1;
     unsigned                     closing_frame:1;

@@ -23,6 +23,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_voice_mem.h"
+#include "ngx_http_voice_metrics.h"
 #include "ngx_http_voice_stt_stream.h"
 #include "voice_deepgram.h"
 #include "voice_realtime.h"
@@ -267,6 +268,11 @@ void
 ngx_http_voice_stt_stream_abandon(ngx_http_voice_stt_stream_t *ss)
 {
     const char  *msg;
+
+    if (ss->speaking || ss->finalizing) {
+        ngx_http_voice_metrics_provider(NGX_HTTP_VOICE_P_STT_STREAM,
+                                        NGX_HTTP_VOICE_R_CANCELLED);
+    }
 
     ss->speaking = 0;
     ss->finalizing = 0;
@@ -523,6 +529,19 @@ static void
 ngx_http_voice_stt_stream_end(ngx_http_voice_stt_stream_t *ss,
     ngx_uint_t event)
 {
+    /* one utterance, one request for the metrics */
+
+    ngx_http_voice_metrics_provider(NGX_HTTP_VOICE_P_STT_STREAM,
+                         ss->timed_out ? NGX_HTTP_VOICE_R_TIMEOUT
+                         : (event == NGX_HTTP_VOICE_STT_STREAM_LOST)
+                           ? NGX_HTTP_VOICE_R_ERROR : NGX_HTTP_VOICE_R_OK);
+
+    if (event == NGX_HTTP_VOICE_STT_STREAM_LOST || ss->timed_out) {
+        ss->stream->provider_failures++;
+    }
+
+    ss->timed_out = 0;
+
     /* ENDED is the recognizer's opinion: the agent decides, and stops */
 
     if (event != NGX_HTTP_VOICE_STT_STREAM_ENDED) {
@@ -665,6 +684,8 @@ ngx_http_voice_stt_stream_deadline(ngx_event_t *ev)
     ngx_log_error(NGX_LOG_ERR, ss->stream->connection->log, 0,
                   "voice: stt stream \"%V\" sent no final transcript in "
                   "%M ms", &ss->conf->upstream.url, ss->conf->timeout);
+
+    ss->timed_out = 1;
 
     ngx_http_voice_stt_stream_end(ss, ss->text_len
                                       ? NGX_HTTP_VOICE_STT_STREAM_FINAL

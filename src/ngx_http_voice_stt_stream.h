@@ -92,6 +92,7 @@ typedef struct {
     unsigned                           open:1;
     unsigned                           speaking:1;  /* audio is sent */
     unsigned                           finalizing:1;
+    unsigned                           timed_out:1;   /* for the metrics */
     unsigned                           failed:1;    /* this utterance */
 } ngx_http_voice_stt_stream_t;
 

@@ -13,6 +13,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_voice_header.h"
 #include "ngx_http_voice_module.h"
 #include "ngx_http_voice_webhook.h"
 #include "voice_token.h"
@@ -209,7 +210,6 @@ ngx_http_voice_webhook_respond(ngx_http_request_t *r,
     ngx_str_t                        url, value, token, *scheme;
     ngx_buf_t                       *b;
     ngx_uint_t                       i, nparams, nconf;
-    ngx_chain_t                      out;
     voice_twiml_param_t             *tp;
     ngx_http_voice_webhook_param_t  *pc;
 
@@ -288,22 +288,5 @@ ngx_http_voice_webhook_respond(ngx_http_request_t *r,
 
     b->last += voice_twiml_stream(b->last, url.data, url.len, tp, nparams);
 
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "text/xml");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_voice_header_respond(r, b, "text/xml");
 }
