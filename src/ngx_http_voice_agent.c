@@ -39,6 +39,7 @@
 #include "ngx_http_voice_mem.h"
 #include "ngx_http_voice_metrics.h"
 #include "voice_g711.h"
+#include "voice_log.h"
 #include "voice_vad.h"
 
 
@@ -898,14 +899,26 @@ static void
 ngx_http_voice_agent_said(ngx_http_voice_agent_t *ag, u_char *text,
     size_t len, const char *how, ngx_msec_t ms)
 {
+    size_t      n;
+    u_char     *esc;
     ngx_log_t  *log;
 
     log = ag->stream->connection->log;
 
-    if (ag->stream->conf->log_transcripts) {
+    /* escaped: a transcript is the provider's text, it cannot forge lines */
+
+    esc = ag->stream->conf->log_transcripts
+          ? ngx_http_voice_mem_alloc(NULL, VOICE_LOG_ESCAPED_LEN(len) + 1)
+          : NULL;
+
+    if (esc) {
+        n = voice_log_escape(esc, text, len);
+
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "voice: caller said \"%*s\" (%s %M ms)",
-                      len, text, how, ms);
+                      n, esc, how, ms);
+
+        ngx_http_voice_mem_free(NULL, esc);
 
     } else {
         ngx_log_error(NGX_LOG_INFO, log, 0,

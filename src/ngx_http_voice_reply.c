@@ -21,6 +21,7 @@
 #include "ngx_http_voice_mem.h"
 #include "ngx_http_voice_reply.h"
 #include "voice_g711.h"
+#include "voice_log.h"
 #include "voice_mark.h"
 #include "voice_tts.h"
 #include "voice_vad.h"
@@ -248,10 +249,12 @@ static void
 ngx_http_voice_reply_say(ngx_http_voice_reply_t *reply, const u_char *text,
     size_t len)
 {
-    size_t                            blen;
+    size_t                            blen, n;
     u_char                           *body;
     uint64_t                          us;
     ngx_http_voice_reply_sentence_t  *s;
+    u_char                            esc[VOICE_LOG_ESCAPED_LEN(
+                                          NGX_HTTP_VOICE_REPLY_SENTENCE_MAX)];
 
     us = ngx_http_voice_clock_usec();
 
@@ -291,8 +294,11 @@ ngx_http_voice_reply_say(ngx_http_voice_reply_t *reply, const u_char *text,
     }
 
     if (reply->stream->conf->log_transcripts) {
+        n = voice_log_escape(esc, text,
+                             ngx_min(len, NGX_HTTP_VOICE_REPLY_SENTENCE_MAX));
+
         ngx_log_error(NGX_LOG_INFO, reply->stream->connection->log, 0,
-                      "voice: agent says \"%*s\"", len, text);
+                      "voice: agent says \"%*s\"", n, esc);
 
     } else {
         ngx_log_error(NGX_LOG_INFO, reply->stream->connection->log, 0,

@@ -164,13 +164,13 @@ like($log, qr/caller said \d+ bytes \(stt \d+ ms\)/,
 like($log, qr/agent says sentence 0, \d+ bytes/,
     'the reply too');
 
-$fake->reset->transcripts('My secret is swordfish.')
-    ->replies('Your secret is safe.');
+$fake->reset->transcripts('My secret is "swordfish".')
+    ->replies('Your secret is "safe".');
 ($rc, $out) = $t->call('/media/open', "--play $dir/one.wav",
     '--fast --drain-ms 3000 --silence-after 1000');
-like($t->error_log, qr/caller said "My secret is swordfish\."/,
-    'voice_log_transcripts on: the caller\'s words');
-like($t->error_log, qr/agent says "Your secret is safe\."/,
+like($t->error_log, qr/caller said "My secret is \\x22swordfish\\x22\."/,
+    'voice_log_transcripts on: the caller\'s words, escaped');
+like($t->error_log, qr/agent says "Your secret is \\x22safe\\x22\."/,
     'and the agent\'s');
 
 $t->stop;
