@@ -63,6 +63,7 @@ static void ngx_http_voice_stream_send_timeout(ngx_event_t *ev);
 static void ngx_http_voice_stream_close_timeout(ngx_event_t *ev);
 static void ngx_http_voice_stream_flush_handler(ngx_event_t *ev);
 static void ngx_http_voice_stream_finish(ngx_http_voice_stream_t *st);
+static void ngx_http_voice_stream_finish_handler(ngx_event_t *ev);
 
 
 ngx_uint_t  ngx_http_voice_stream_live;
@@ -268,6 +269,10 @@ ngx_http_voice_stream_accept(ngx_http_request_t *r,
     st->flushing.data = st;
     st->flushing.log = c->log;
 
+    st->finishing.handler = ngx_http_voice_stream_finish_handler;
+    st->finishing.data = st;
+    st->finishing.log = c->log;
+
     ngx_http_set_ctx(r, st, ngx_http_voice_module);
 
     /* Sec-WebSocket-Accept: base64(SHA-1(key + GUID)) */
@@ -380,6 +385,10 @@ ngx_http_voice_stream_cleanup(void *data)
 
     if (st->flushing.posted) {
         ngx_delete_posted_event(&st->flushing);
+    }
+
+    if (st->finishing.posted) {
+        ngx_delete_posted_event(&st->finishing);
     }
 
     if (st->mode_ctx && st->conf->mode->cleanup) {
@@ -1123,7 +1132,15 @@ ngx_http_voice_stream_close_timeout(ngx_event_t *ev)
 }
 
 
-/* ends the call: the request and everything it started are terminated */
+/*
+ * Ends the call: the request and everything it started are terminated.
+ * This is reached from inside handlers that still hold the call or one
+ * of its subrequests (a provider response's body filter, run by the
+ * upstream's read loop, queues audio past voice_max_pending); finalizing
+ * there would close the upstream's connection under that loop.  So the
+ * call is marked done here, which stops every read, send and callback,
+ * and the request is finalized from a posted event, outside them.
+ */
 
 static void
 ngx_http_voice_stream_finish(ngx_http_voice_stream_t *st)
@@ -1137,5 +1154,20 @@ ngx_http_voice_stream_finish(ngx_http_voice_stream_t *st)
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
                    "voice: call finished");
 
+    ngx_post_event(&st->finishing, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_voice_stream_finish_handler(ngx_event_t *ev)
+{
+    ngx_connection_t         *c;
+    ngx_http_voice_stream_t  *st = ev->data;
+
+    c = st->connection;
+
+    ngx_http_set_log_request(c->log, st->request);
+
     ngx_http_finalize_request(st->request, NGX_HTTP_CLOSE);
+    ngx_http_run_posted_requests(c);
 }

@@ -59,6 +59,7 @@ struct ngx_http_voice_stream_s {
     ngx_event_t                  send;
     ngx_event_t                  closing;
     ngx_event_t                  flushing;
+    ngx_event_t                  finishing;
 
     void                        *mode_ctx;
 
