@@ -96,11 +96,6 @@ ngx_http_voice_stream_handler(ngx_http_request_t *r,
         return rc;
     }
 
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
     return ngx_http_voice_stream_accept(r, conf, &key);
 }
 
@@ -125,6 +120,17 @@ ngx_http_voice_stream_handshake(ngx_http_request_t *r,
     if (r->http_version != NGX_HTTP_VERSION_11) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voice: media stream request is not HTTP/1.1");
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    /*
+     * The bytes after the handshake are frames; a body would be taken
+     * for them, or swallowed if discarded.
+     */
+
+    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voice: media stream request with a body");
         return NGX_HTTP_BAD_REQUEST;
     }
 

@@ -73,6 +73,11 @@ is(ws(headers => { Connection => 'keep-alive' })->status, 400,
 is(ws(headers => { 'Sec-WebSocket-Key' => undef })->status, 400, 'no key');
 is(ws(key => 'c2hvcnQ=')->status, 400, 'key not 16 bytes');
 is(ws(key => '!!!!!!!!!!!!!!!!!!!!!!==')->status, 400, 'key not base64');
+is(ws(headers => { 'Content-Length' => 5 }, after => 'hello')->status, 400,
+    'a handshake with a body refused: Content-Length');
+is(ws(headers => { 'Transfer-Encoding' => 'chunked' },
+    after => "5\r\nhello\r\n0\r\n\r\n")->status, 400,
+    'a handshake with a body refused: chunked');
 my $v8 = ws(headers => { 'Sec-WebSocket-Version' => 8 });
 is($v8->status, 426, 'version 8: 426');
 is($v8->headers->{'sec-websocket-version'}, '13', 'tells version 13');
