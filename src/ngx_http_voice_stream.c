@@ -29,9 +29,6 @@
 /* the most μ-law bytes put into one outbound media message: 100 ms */
 #define NGX_HTTP_VOICE_STREAM_CHUNK  800
 
-/* how long to wait for the peer's close frame after ours */
-#define NGX_HTTP_VOICE_STREAM_CLOSE_WAIT  5000
-
 
 static ngx_int_t ngx_http_voice_stream_handshake(ngx_http_request_t *r,
     ngx_http_voice_signature_conf_t *signature, ngx_str_t *key);
@@ -58,6 +55,10 @@ static u_char *ngx_http_voice_stream_reserve(ngx_http_voice_stream_t *st,
 static ngx_int_t ngx_http_voice_stream_send_frame(
     ngx_http_voice_stream_t *st, int opcode, u_char *data, size_t len);
 static void ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st);
+static void ngx_http_voice_stream_shutdown(ngx_http_voice_stream_t *st);
+#if (NGX_HTTP_SSL)
+static void ngx_http_voice_stream_ssl_shutdown(ngx_connection_t *c);
+#endif
 static void ngx_http_voice_stream_idle_handler(ngx_event_t *ev);
 static void ngx_http_voice_stream_send_timeout(ngx_event_t *ev);
 static void ngx_http_voice_stream_close_timeout(ngx_event_t *ev);
@@ -462,6 +463,11 @@ ngx_http_voice_stream_process(ngx_http_voice_stream_t *st, u_char *p,
     int               rc;
     size_t            used;
     voice_ws_event_t  ev;
+
+    if (st->ws_failed) {
+        /* a failed connection: the peer's bytes are read and dropped */
+        return;
+    }
 
     if (!st->close_sent) {
         ngx_add_timer(&st->idle, st->conf->idle_timeout);
@@ -962,15 +968,18 @@ ngx_http_voice_stream_send_frame(ngx_http_voice_stream_t *st, int opcode,
 
 /*
  * Starts the closing handshake: our close frame with the code, then wait
- * (bounded) for the peer's close frame before closing the connection.
+ * for the peer's close frame before closing the connection, as long as
+ * nginx waits for a client's last bytes before it closes (the
+ * lingering_timeout directive, 5 s by default).
  */
 
 void
 ngx_http_voice_stream_close(ngx_http_voice_stream_t *st, ngx_uint_t code,
     const char *reason)
 {
-    size_t  len;
-    u_char  payload[125];
+    size_t                     len;
+    u_char                     payload[125];
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (st->close_sent || st->done) {
         return;
@@ -992,7 +1001,9 @@ ngx_http_voice_stream_close(ngx_http_voice_stream_t *st, ngx_uint_t code,
         ngx_del_timer(&st->idle);
     }
 
-    ngx_add_timer(&st->closing, NGX_HTTP_VOICE_STREAM_CLOSE_WAIT);
+    clcf = ngx_http_get_module_loc_conf(st->request, ngx_http_core_module);
+
+    ngx_add_timer(&st->closing, clcf->lingering_timeout);
 
     ngx_http_voice_stream_flush(st);
 }
@@ -1068,6 +1079,11 @@ ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st)
 
     if (st->close_sent && st->close_received) {
         ngx_http_voice_stream_finish(st);
+        return;
+    }
+
+    if (st->ws_failed && st->close_sent && !st->shut) {
+        ngx_http_voice_stream_shutdown(st);
     }
 
     return;
@@ -1085,6 +1101,99 @@ again:
         ngx_http_voice_stream_finish(st);
     }
 }
+
+
+/*
+ * After a protocol error the connection is failed (RFC 6455 7.1.7): our
+ * close frame is out, and nothing the peer sends may be processed any
+ * more, its close frame included, so there is no closing handshake to
+ * wait for.  Closing the socket at once would answer the peer's next
+ * bytes with a reset, which can take our close frame with it.  So, as
+ * nginx's lingering close does, the write side is shut (the peer sees
+ * the end of the stream at once) and what comes is read and dropped
+ * until the peer closes its side, which ends the call, or the close
+ * wait runs out.
+ */
+
+static void
+ngx_http_voice_stream_shutdown(ngx_http_voice_stream_t *st)
+{
+    ngx_connection_t  *c;
+
+    c = st->connection;
+
+    st->shut = 1;
+
+#if (NGX_HTTP_SSL)
+    if (c->ssl) {
+        ngx_int_t  rc;
+
+        c->ssl->shutdown_without_free = 1;
+
+        st->handler = c->read->handler;
+
+        rc = ngx_ssl_shutdown(c);
+
+        if (rc == NGX_ERROR) {
+            ngx_http_voice_stream_finish(st);
+            return;
+        }
+
+        if (rc == NGX_AGAIN) {
+            /* nginx's shutdown handler has the events until it is sent */
+            c->ssl->handler = ngx_http_voice_stream_ssl_shutdown;
+            return;
+        }
+    }
+#endif
+
+    if (ngx_shutdown_socket(c->fd, NGX_WRITE_SHUTDOWN) == -1) {
+        ngx_connection_error(c, ngx_socket_errno,
+                             ngx_shutdown_socket_n " failed");
+        ngx_http_voice_stream_finish(st);
+    }
+}
+
+
+#if (NGX_HTTP_SSL)
+
+/* TLS's close_notify is sent: the events are the request's again */
+
+static void
+ngx_http_voice_stream_ssl_shutdown(ngx_connection_t *c)
+{
+    ngx_http_request_t       *r;
+    ngx_http_voice_stream_t  *st;
+
+    r = c->data;
+    st = ngx_http_get_module_ctx(r, ngx_http_voice_module);
+
+    c->read->handler = st->handler;
+    c->write->handler = st->handler;
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (c->timedout || st->done) {
+        ngx_http_voice_stream_finish(st);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    if (ngx_shutdown_socket(c->fd, NGX_WRITE_SHUTDOWN) == -1) {
+        ngx_connection_error(c, ngx_socket_errno,
+                             ngx_shutdown_socket_n " failed");
+        ngx_http_voice_stream_finish(st);
+
+    } else if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_http_voice_stream_finish(st);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+#endif
 
 
 static void

@@ -182,6 +182,11 @@ $c->send_frame(op => 8);
 ($code) = $c->read_close(5);
 is($code, 1005, 'empty close answered with an empty close');
 
+$c = ws();
+$c->send_frame(op => 8, payload => pack('n', 1012));
+($code) = $c->read_close(5);
+is($code, 1012, 'close code 1012 (service restart) echoed');
+
 # close codes for broken peers
 
 sub closes_with {
@@ -210,6 +215,8 @@ closes_with(1007, 'invalid JSON', VoiceWS::frame(op => 1, payload => '{"event":'
 closes_with(1007, 'not an object', VoiceWS::frame(op => 1, payload => '[1,2]'));
 closes_with(1007, 'invalid UTF-8', VoiceWS::frame(op => 1, payload => "{\"event\":\"\xc3\x28\"}"));
 closes_with(1007, 'overlong UTF-8', VoiceWS::frame(op => 1, payload => "{\"event\":\"\xc0\xaf\"}"));
+closes_with(1007, 'invalid UTF-8 in a close reason',
+    VoiceWS::frame(op => 8, payload => pack('n', 1000) . "\xc3\x28"));
 closes_with(1007, 'surrogate in UTF-8', VoiceWS::frame(op => 1, payload => "{\"event\":\"\xed\xa0\x80\"}"));
 closes_with(1009, 'message over voice_max_message',
     VoiceWS::frame(op => 1, payload => '{"x":"' . ('a' x 17000) . '"}'));

@@ -14,14 +14,27 @@ use VoiceTest qw(slurp);
 use VoiceAudio qw(speak);
 use VoiceWS;
 use FakeProvider;
+use IO::Select;
+use IPC::Open2;
 
 my $t = VoiceTest->new;
 my $dir = $t->prefix;
 my $fake = FakeProvider->new(dir => "$dir/fake");
 
-$t->run_agent($fake, <<'CONF');
+# a certificate for the wss:// listener
+system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+    . "-keyout $dir/key.pem -out $dir/cert.pem >/dev/null 2>&1") == 0
+    or die "openssl failed";
+
+$t->run_agent($fake, <<'CONF', http => <<'HTTP');
         location /media/ {
             voice_media_stream agent;
+        }
+
+        location /fail {
+            voice_media_stream echo;
+            lingering_timeout 60s;
+            access_log %%PREFIX%%/logs/calls.log voice;
         }
 
         location /stall/ {
@@ -29,6 +42,21 @@ $t->run_agent($fake, <<'CONF');
             voice_max_pending 16k;
         }
 CONF
+    log_format voice '$voice_call_sid close=$voice_close_code';
+
+    server {
+        listen 127.0.0.1:%%PORT2%% ssl;
+        server_name localhost;
+        ssl_certificate %%PREFIX%%/cert.pem;
+        ssl_certificate_key %%PREFIX%%/key.pem;
+
+        location /fail {
+            voice_media_stream echo;
+            lingering_timeout 60s;
+            access_log %%PREFIX%%/logs/calls.log voice;
+        }
+    }
+HTTP
 
 my $port = $t->port;
 
@@ -79,6 +107,68 @@ like($out, qr/, [1-9]\d* media messages/, 'and hears its answer');
 ok(wait_log(qr/peer is not reading, \d+ bytes pending \(voice_max_pending 16384\), closing/),
     'the stalled call is closed with an info line naming why');
 ok($stall->eof_within(10), 'its connection is closed');
+
+# A protocol error fails the connection (RFC 6455 7.1.7): our close frame
+# and then at once the end of the stream, without the peer's answer or
+# the close wait (lingering_timeout, 60 s here).  Whatever the peer sends
+# is read, not answered with a reset, and its end ends the call.
+
+sub call_logged {
+    my ($sid) = @_;
+    my ($code) = slurp("$dir/logs/calls.log") =~ /^\Q$sid\E close=(\d+)$/m;
+    return $code;
+}
+
+my $f = VoiceWS->connect(port => $port, path => '/fail');
+$f->begin(call => 'CAfailed');
+$f->send_raw(VoiceWS::frame(op => 3, payload => 'x'));
+is(($f->read_close(5))[0], 1002, 'a protocol error is answered with 1002');
+ok($f->eof_within(10), 'then the stream ends, the peer silent');
+ok(!defined call_logged('CAfailed'), 'while the call still reads the peer');
+$f->send_frame(op => 8, payload => pack('n', 1002));
+close $f->socket;
+my $logged;
+for (1 .. 100) {
+    last if defined($logged = call_logged('CAfailed'));
+    select undef, undef, undef, 0.1;
+}
+is($logged, 1002, 'the peer\'s close frame and end of stream end the call');
+my $errors = () = $t->error_log =~ /WebSocket protocol error/g;
+is($errors, 1, 'what the peer sent after the error is not parsed');
+
+# the same over TLS: close_notify goes with the end of the stream
+
+my $port2 = ($t->ports)[1];
+my $pid = open2(my $from, my $to, 'openssl s_client -quiet -connect '
+    . "127.0.0.1:$port2 2>/dev/null");
+binmode $_ for $from, $to;
+syswrite $to, "GET /fail HTTP/1.1\r\nHost: localhost\r\n"
+    . "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    . "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    . "Sec-WebSocket-Version: 13\r\n\r\n"
+    . VoiceWS::frame(op => 1, payload => VoiceWS::encode(
+        VoiceWS::start_msg(call => 'CAfailedtls')))
+    . VoiceWS::frame(op => 3, payload => 'x');
+my ($heard, $ended) = ('', 0);
+my $sel = IO::Select->new($from);
+my $until = time + 10;
+while (time < $until && $sel->can_read($until - time)) {
+    my $n = sysread $from, $heard, 4096, length $heard;
+    if (!$n) {
+        $ended = 1;
+        last;
+    }
+}
+like($heard, qr/^HTTP\/1\.1 101 .*\x88\x10\x03\xeaprotocol error$/s,
+    'wss: a protocol error is answered with 1002');
+ok($ended, 'wss: then the stream ends, the peer silent');
+for (1 .. 100) {
+    last if defined($logged = call_logged('CAfailedtls'));
+    select undef, undef, undef, 0.1;
+}
+is($logged, 1002, 'wss: the peer\'s end of the stream ends the call');
+close $to;
+waitpid $pid, 0;
 
 $t->stop;
 
