@@ -1027,6 +1027,7 @@ ngx_http_voice_stream_write_handler(ngx_http_request_t *r)
 static void
 ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st)
 {
+    off_t                sent;
     ssize_t              n;
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
@@ -1037,6 +1038,7 @@ ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st)
 
     r = st->request;
     c = st->connection;
+    sent = c->sent;
 
     /* the rest of the 101 response, if the socket was full */
 
@@ -1090,7 +1092,13 @@ ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st)
 
 again:
 
-    if (!st->send.timer_set) {
+    /*
+     * As nginx's send_timeout: the time between two writes, not the time
+     * until the queue is empty; a peer that reads slowly but steadily
+     * keeps its call.
+     */
+
+    if (c->sent != sent || !st->send.timer_set) {
         ngx_add_timer(&st->send,
                       ((ngx_http_core_loc_conf_t *)
                        ngx_http_get_module_loc_conf(r, ngx_http_core_module))

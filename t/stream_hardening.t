@@ -16,6 +16,7 @@ use VoiceWS;
 use FakeProvider;
 use IO::Select;
 use IPC::Open2;
+use Time::HiRes qw(time);
 
 my $t = VoiceTest->new;
 my $dir = $t->prefix;
@@ -40,9 +41,23 @@ $t->run_agent($fake, <<'CONF', http => <<'HTTP');
         location /stall/ {
             voice_media_stream agent;
             voice_max_pending 16k;
+            access_log %%PREFIX%%/logs/calls.log voice;
         }
 CONF
     log_format voice '$voice_call_sid close=$voice_close_code';
+
+    # a small socket buffer: the call's own queue holds what is pending
+    server {
+        listen 127.0.0.1:%%PORT3%% sndbuf=16k;
+        server_name localhost;
+
+        location /trickle {
+            voice_media_stream echo;
+            send_timeout 1s;
+            voice_max_pending 4m;
+            access_log %%PREFIX%%/logs/calls.log voice;
+        }
+    }
 
     server {
         listen 127.0.0.1:%%PORT2%% ssl;
@@ -78,6 +93,24 @@ sub stalled_caller {
     return $c;
 }
 
+# the close code in a call's access log line, undef while it goes on
+sub call_logged {
+    my ($sid) = @_;
+    my ($code) = slurp("$dir/logs/calls.log") =~ /^\Q$sid\E close=(\d+)$/m;
+    return $code;
+}
+
+# the same, once the call has ended (waits up to 10 s)
+sub call_ended {
+    my ($sid) = @_;
+    for (1 .. 100) {
+        my $code = call_logged($sid);
+        return $code if defined $code;
+        select undef, undef, undef, 0.1;
+    }
+    return undef;
+}
+
 sub wait_log {
     my ($re) = @_;
     for (1 .. 150) {
@@ -106,18 +139,12 @@ like($out, qr/, [1-9]\d* media messages/, 'and hears its answer');
 
 ok(wait_log(qr/peer is not reading, \d+ bytes pending \(voice_max_pending 16384\), closing/),
     'the stalled call is closed with an info line naming why');
-ok($stall->eof_within(10), 'its connection is closed');
+ok(defined call_ended('CAstalled'), 'the call is over');
 
 # A protocol error fails the connection (RFC 6455 7.1.7): our close frame
 # and then at once the end of the stream, without the peer's answer or
 # the close wait (lingering_timeout, 60 s here).  Whatever the peer sends
 # is read, not answered with a reset, and its end ends the call.
-
-sub call_logged {
-    my ($sid) = @_;
-    my ($code) = slurp("$dir/logs/calls.log") =~ /^\Q$sid\E close=(\d+)$/m;
-    return $code;
-}
 
 my $f = VoiceWS->connect(port => $port, path => '/fail');
 $f->begin(call => 'CAfailed');
@@ -127,14 +154,42 @@ ok($f->eof_within(10), 'then the stream ends, the peer silent');
 ok(!defined call_logged('CAfailed'), 'while the call still reads the peer');
 $f->send_frame(op => 8, payload => pack('n', 1002));
 close $f->socket;
-my $logged;
-for (1 .. 100) {
-    last if defined($logged = call_logged('CAfailed'));
-    select undef, undef, undef, 0.1;
-}
-is($logged, 1002, 'the peer\'s close frame and end of stream end the call');
+is(call_ended('CAfailed'), 1002, 'the peer\'s close frame and end of stream end the call');
 my $errors = () = $t->error_log =~ /WebSocket protocol error/g;
 is($errors, 1, 'what the peer sent after the error is not parsed');
+
+# send_timeout is the time between two writes, as nginx measures it: a
+# caller that reads slowly but steadily is not cut off although its
+# queue takes longer than that to drain
+
+my $slow = VoiceWS->connect(port => ($t->ports)[2], path => '/trickle',
+    rcvbuf => 4096);
+$slow->begin(call => 'CAtrickle');
+my $second = join '', map { chr(0x80 + $_ % 0x70) } 1 .. 8000;
+$slow->send_json(VoiceWS::media_msg($second, $_)) for 1 .. 40;
+my ($audio, $began) = ('', time);
+while (length $audio < 40 * 8000 && time < $began + 60) {
+    select undef, undef, undef, 0.05;
+    last unless sysread $slow->socket, $slow->{buf}, 8192,
+        length $slow->{buf};
+    while (my ($op, $p) = $slow->read_frame(0)) {
+        $audio .= VoiceWS::media_audio($p) if $op == 1;
+    }
+}
+cmp_ok(time - $began, '>', 1,
+    'the queue took longer than send_timeout to drain');
+is(length $audio, 40 * 8000, 'a slow reader gets all of it');
+$slow->send_json({ event => 'stop' });
+is(($slow->read_close(5))[0], 1000, 'and ends the call itself');
+unlike($t->error_log, qr/timed out reading/, 'no send timeout');
+
+my $stuck = VoiceWS->connect(port => ($t->ports)[2], path => '/trickle',
+    rcvbuf => 4096);
+$stuck->begin(call => 'CAstuck');
+$stuck->send_json(VoiceWS::media_msg($second, $_)) for 1 .. 40;
+ok(wait_log(qr/peer timed out reading the media stream/),
+    'a caller that reads nothing is cut off by send_timeout');
+ok(defined call_ended('CAstuck'), 'the call is over');
 
 # the same over TLS: close_notify goes with the end of the stream
 
@@ -162,11 +217,7 @@ while (time < $until && $sel->can_read($until - time)) {
 like($heard, qr/^HTTP\/1\.1 101 .*\x88\x10\x03\xeaprotocol error$/s,
     'wss: a protocol error is answered with 1002');
 ok($ended, 'wss: then the stream ends, the peer silent');
-for (1 .. 100) {
-    last if defined($logged = call_logged('CAfailedtls'));
-    select undef, undef, undef, 0.1;
-}
-is($logged, 1002, 'wss: the peer\'s end of the stream ends the call');
+is(call_ended('CAfailedtls'), 1002, 'wss: the peer\'s end of the stream ends the call');
 close $to;
 waitpid $pid, 0;
 
