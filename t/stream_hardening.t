@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 
 # The media stream when things go wrong around it: a caller that stops
-# reading while the agent speaks is cut off from outside nginx's handlers,
-# and the other calls on the worker go on.
+# reading while the agent speaks is cut off from outside nginx's handlers
+# and the other calls on the worker go on; a protocol error fails the
+# connection at once; send_timeout runs between writes.
 
 use strict;
 use warnings;
@@ -27,7 +28,7 @@ system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
     . "-keyout $dir/key.pem -out $dir/cert.pem >/dev/null 2>&1") == 0
     or die "openssl failed";
 
-$t->run_agent($fake, <<'CONF', http => <<'HTTP');
+my $server = <<'CONF';
         location /media/ {
             voice_media_stream agent;
         }
@@ -37,16 +38,12 @@ $t->run_agent($fake, <<'CONF', http => <<'HTTP');
             lingering_timeout 60s;
             access_log %%PREFIX%%/logs/calls.log voice;
         }
-
-        location /stall/ {
-            voice_media_stream agent;
-            voice_max_pending 16k;
-            access_log %%PREFIX%%/logs/calls.log voice;
-        }
 CONF
+my $http = <<'HTTP';
     log_format voice '$voice_call_sid close=$voice_close_code';
 
-    # a small socket buffer: the call's own queue holds what is pending
+    # a small socket buffer: the calls' own queues hold what is pending,
+    # not the kernel's
     server {
         listen 127.0.0.1:%%PORT3%% sndbuf=16k;
         server_name localhost;
@@ -57,6 +54,17 @@ CONF
             voice_max_pending 4m;
             access_log %%PREFIX%%/logs/calls.log voice;
         }
+
+        location /stall/ {
+            voice_media_stream agent;
+            voice_max_pending 16k;
+            voice_stt /_stt;
+            voice_llm /_llm;
+            voice_tts /_tts;
+            access_log %%PREFIX%%/logs/calls.log voice;
+        }
+
+%%PROVIDERS%%
     }
 
     server {
@@ -72,8 +80,12 @@ CONF
         }
     }
 HTTP
+my $providers = $fake->locations;
+$http =~ s/%%PROVIDERS%%\n/$providers/;
+$t->run_agent($fake, $server, http => $http);
 
 my $port = $t->port;
+my $small = ($t->ports)[2];
 
 speak("$dir/q.wav", 'What are your opening hours?', 160);
 
@@ -86,7 +98,7 @@ my $tone = "\xa0\xa0\xa0\xa0\x20\x20\x20\x20" x 20;
 # 4 KB that fills at once.
 sub stalled_caller {
     my ($path, $call) = @_;
-    my $c = VoiceWS->connect(port => $port, path => $path, rcvbuf => 4096);
+    my $c = VoiceWS->connect(port => $small, path => $path, rcvbuf => 4096);
     $c->begin(call => $call);
     my @audio = (($quiet) x 15, ($tone) x 40, ($quiet) x 60);
     $c->send_json(VoiceWS::media_msg($audio[$_], $_ + 1)) for 0 .. $#audio;
@@ -162,7 +174,7 @@ is($errors, 1, 'what the peer sent after the error is not parsed');
 # caller that reads slowly but steadily is not cut off although its
 # queue takes longer than that to drain
 
-my $slow = VoiceWS->connect(port => ($t->ports)[2], path => '/trickle',
+my $slow = VoiceWS->connect(port => $small, path => '/trickle',
     rcvbuf => 4096);
 $slow->begin(call => 'CAtrickle');
 my $second = join '', map { chr(0x80 + $_ % 0x70) } 1 .. 8000;
@@ -183,7 +195,7 @@ $slow->send_json({ event => 'stop' });
 is(($slow->read_close(5))[0], 1000, 'and ends the call itself');
 unlike($t->error_log, qr/timed out reading/, 'no send timeout');
 
-my $stuck = VoiceWS->connect(port => ($t->ports)[2], path => '/trickle',
+my $stuck = VoiceWS->connect(port => $small, path => '/trickle',
     rcvbuf => 4096);
 $stuck->begin(call => 'CAstuck');
 $stuck->send_json(VoiceWS::media_msg($second, $_)) for 1 .. 40;
