@@ -35,6 +35,7 @@ static ngx_int_t ngx_http_voice_stream_handshake(ngx_http_request_t *r,
 static ngx_int_t ngx_http_voice_stream_accept(ngx_http_request_t *r,
     ngx_http_voice_stream_conf_t *conf, ngx_str_t *key);
 static void ngx_http_voice_stream_cleanup(void *data);
+static void ngx_http_voice_stream_terminate(void *data);
 
 static void ngx_http_voice_stream_read_handler(ngx_http_request_t *r);
 
@@ -222,6 +223,7 @@ ngx_http_voice_stream_accept(ngx_http_request_t *r,
     ngx_table_elt_t            *h;
     ngx_connection_t           *c;
     ngx_pool_cleanup_t         *cln;
+    ngx_http_cleanup_t         *hcln;
     ngx_http_voice_stream_t    *st;
     ngx_http_core_loc_conf_t   *clcf;
     u_char                      hash[20];
@@ -330,6 +332,16 @@ ngx_http_voice_stream_accept(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    /* from here on the peer is told with a close frame if nginx ends it */
+
+    hcln = ngx_http_cleanup_add(r, 0);
+    if (hcln == NULL) {
+        return NGX_ERROR;
+    }
+
+    hcln->handler = ngx_http_voice_stream_terminate;
+    hcln->data = st;
+
     /* the call owns the request until ngx_http_voice_stream_finish() */
 
     r->main->count++;
@@ -410,6 +422,55 @@ ngx_http_voice_stream_cleanup(void *data)
     }
 
     ngx_http_voice_stream_live--;
+}
+
+
+/*
+ * nginx ends the call itself, before the request is logged: at the end
+ * of worker_shutdown_timeout it closes every connection, or a subrequest
+ * failed so that nginx terminates its main request.  The caller is told
+ * with a close frame, written now as far as the socket takes it, for
+ * the connection goes right after.
+ */
+
+static void
+ngx_http_voice_stream_terminate(void *data)
+{
+    ngx_uint_t                code;
+    const char               *why, *reason;
+    ngx_http_voice_stream_t  *st = data;
+
+    if (st->done) {
+        /* ended by ngx_http_voice_stream_finish() */
+        return;
+    }
+
+    if (ngx_exiting && st->connection->close) {
+        code = VOICE_WS_CLOSE_GOING_AWAY;
+        why = "worker is shutting down";
+        reason = "server shutting down";
+
+    } else {
+        code = VOICE_WS_CLOSE_INTERNAL_ERROR;
+        why = "request terminated";
+        reason = "internal error";
+    }
+
+    if (st->close_sent) {
+        ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
+                      "voice: %s, call \"%V\" closed", why, &st->call_sid);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
+                      "voice: %s, call \"%V\" closed with %ui", why,
+                      &st->call_sid, code);
+
+        ngx_http_voice_stream_close(st, code, reason);
+    }
+
+    /* nothing more: the call's provider requests are ending too */
+
+    st->done = 1;
 }
 
 

@@ -3,7 +3,9 @@
 # The media stream when things go wrong around it: a caller that stops
 # reading while the agent speaks is cut off from outside nginx's handlers
 # and the other calls on the worker go on; a protocol error fails the
-# connection at once; send_timeout runs between writes.
+# connection at once; send_timeout runs between writes; a reload keeps an
+# agent call mid-reply, and worker_shutdown_timeout ends each call with
+# 1001.
 
 use strict;
 use warnings;
@@ -11,10 +13,11 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use VoiceTest qw(slurp);
+use VoiceTest qw(slurp spit);
 use VoiceAudio qw(speak);
 use VoiceWS;
 use FakeProvider;
+use JSON::PP ();
 use IO::Select;
 use IPC::Open2;
 use Time::HiRes qw(time);
@@ -31,6 +34,12 @@ system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
 my $server = <<'CONF';
         location /media/ {
             voice_media_stream agent;
+            access_log %%PREFIX%%/logs/calls.log voice;
+        }
+
+        location /echo {
+            voice_media_stream echo;
+            access_log %%PREFIX%%/logs/calls.log voice;
         }
 
         location /fail {
@@ -232,6 +241,78 @@ ok($ended, 'wss: then the stream ends, the peer silent');
 is(call_ended('CAfailedtls'), 1002, 'wss: the peer\'s end of the stream ends the call');
 close $to;
 waitpid $pid, 0;
+
+# A reload, and each old worker shuts down gracefully once its calls end
+# (echo_calls.t has an echo call across it).  Returns when the old worker
+# is shutting down: calls from then on go to the new one.
+sub reload {
+    my $before = () = $t->error_log =~ /gracefully shutting down/g;
+    $t->reload;
+    for (1 .. 100) {
+        my $now = () = $t->error_log =~ /gracefully shutting down/g;
+        return 1 if $now > $before;
+        select undef, undef, undef, 0.1;
+    }
+    return 0;
+}
+
+# an agent call mid-reply across a reload: the reply plays on, and the
+# next turn is answered on the old worker
+
+$fake->reset->transcripts('What are your opening hours?', 'And on Sundays?')
+    ->replies('We open at nine in the morning. We close at five in the '
+        . 'evening. On Saturdays we close at noon.', 'Closed on Sundays.');
+$t->sim_start(reload => "--stream-url ws://127.0.0.1:$port/media/reload",
+    "--say 'What are your opening hours?' --say 'And on Sundays?'",
+    '--silence-after 8000 --json -v');
+ok(FakeProvider::wait_for_media("$dir/reload.err"),
+    'the reply reaches the caller');
+ok(reload(), 'nginx reloads mid-reply');
+($rc, $out, $err) = $t->sim_wait('reload');
+my $report = eval { JSON::PP::decode_json($out)->{calls}[0] } || {};
+ok($rc == 0 && $report->{ok}, 'the call across the reload completes')
+    or diag $out, $err;
+my @tts = $fake->tts_texts;
+is(scalar @tts, 4, 'both replies went to TTS');
+my $chars = 0;
+$chars += length for @tts;
+is($report->{audio_heard_bytes}, 160 * $chars, 'and were heard whole');
+ok(!grep({ $_->{reply_after_ms} < 0 } @{ $report->{turns} || [] })
+    && @{ $report->{turns} || [] } == 2, 'each turn answered');
+
+# worker_shutdown_timeout: when it runs out, every call (here an echo
+# call and an agent call waiting on TTS) gets a 1001 close frame and an
+# info line before its connection goes
+
+my $conf = slurp("$dir/nginx.conf");
+$conf =~ s/^(worker_processes .*)$/$1\nworker_shutdown_timeout 2s;/m;
+spit("$dir/nginx.conf", $conf);
+ok(reload(), 'a worker with worker_shutdown_timeout 2s');
+
+$fake->reset->hang('tts');
+my $echo = VoiceWS->connect(port => $port, path => '/echo');
+$echo->begin(call => 'CAshutecho');
+$echo->send_json(VoiceWS::media_msg($quiet, 1));
+my $agent = VoiceWS->connect(port => $port, path => '/media/shut');
+$agent->begin(call => 'CAshutagent');
+my @audio = (($quiet) x 15, ($tone) x 40, ($quiet) x 60);
+$agent->send_json(VoiceWS::media_msg($audio[$_], $_ + 1)) for 0 .. $#audio;
+ok(FakeProvider::wait_for("$dir/fake/*-tts.body"),
+    'the agent call waits on TTS');
+ok(reload(), 'that worker shuts down');
+
+my ($ecode, $ereason) = $echo->read_close(10);
+is($ecode, 1001, 'the echo call gets 1001');
+like($ereason, qr/shutting down/, 'saying why');
+is(($agent->read_close(10))[0], 1001, 'the agent call gets 1001');
+ok($echo->eof_within(5) && $agent->eof_within(5), 'then their connections go');
+like($t->error_log, qr/worker is shutting down, call "CAshutecho" closed with 1001/,
+    'an info line for the echo call');
+like($t->error_log, qr/worker is shutting down, call "CAshutagent" closed with 1001/,
+    'and for the agent call');
+ok(call_ended('CAshutecho') == 1001 && call_ended('CAshutagent') == 1001,
+    'their access log lines say 1001');
+ok($fake->closed('tts'), 'the TTS request went with its call');
 
 $t->stop;
 
