@@ -158,7 +158,8 @@ is($rc, 0, 'another call on the worker completes meanwhile')
     or diag $out, $err;
 like($out, qr/, [1-9]\d* media messages/, 'and hears its answer');
 
-ok(wait_log(qr/peer is not reading, \d+ bytes pending \(voice_max_pending 16384\), closing/),
+ok(wait_log(qr/peer is not reading, \d+ bytes pending /
+        . qr/\(voice_max_pending 16384\), closing/),
     'the stalled call is closed with an info line naming why');
 ok(defined call_ended('CAstalled'), 'the call is over');
 
@@ -175,7 +176,8 @@ ok($f->eof_within(10), 'then the stream ends, the peer silent');
 ok(!defined call_logged('CAfailed'), 'while the call still reads the peer');
 $f->send_frame(op => 8, payload => pack('n', 1002));
 close $f->socket;
-is(call_ended('CAfailed'), 1002, 'the peer\'s close frame and end of stream end the call');
+is(call_ended('CAfailed'), 1002,
+    'the peer\'s close frame and end of stream end the call');
 my $errors = () = $t->error_log =~ /WebSocket protocol error/g;
 is($errors, 1, 'what the peer sent after the error is not parsed');
 
@@ -238,7 +240,8 @@ while (time < $until && $sel->can_read($until - time)) {
 like($heard, qr/^HTTP\/1\.1 101 .*\x88\x10\x03\xeaprotocol error$/s,
     'wss: a protocol error is answered with 1002');
 ok($ended, 'wss: then the stream ends, the peer silent');
-is(call_ended('CAfailedtls'), 1002, 'wss: the peer\'s end of the stream ends the call');
+is(call_ended('CAfailedtls'), 1002,
+    'wss: the peer\'s end of the stream ends the call');
 close $to;
 waitpid $pid, 0;
 
@@ -306,9 +309,11 @@ is($ecode, 1001, 'the echo call gets 1001');
 like($ereason, qr/shutting down/, 'saying why');
 is(($agent->read_close(10))[0], 1001, 'the agent call gets 1001');
 ok($echo->eof_within(5) && $agent->eof_within(5), 'then their connections go');
-like($t->error_log, qr/worker is shutting down, call "CAshutecho" closed with 1001/,
+like($t->error_log,
+    qr/worker is shutting down, call "CAshutecho" closed with 1001/,
     'an info line for the echo call');
-like($t->error_log, qr/worker is shutting down, call "CAshutagent" closed with 1001/,
+like($t->error_log,
+    qr/worker is shutting down, call "CAshutagent" closed with 1001/,
     'and for the agent call');
 ok(call_ended('CAshutecho') == 1001 && call_ended('CAshutagent') == 1001,
     'their access log lines say 1001');
