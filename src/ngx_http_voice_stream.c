@@ -31,15 +31,13 @@
 /* the most μ-law bytes put into one outbound media message: 100 ms */
 #define NGX_HTTP_VOICE_STREAM_CHUNK  800
 
-/* how long to wait for the peer's close frame after ours */
-#define NGX_HTTP_VOICE_STREAM_CLOSE_WAIT  5000
-
 
 static ngx_int_t ngx_http_voice_stream_handshake(ngx_http_request_t *r,
     ngx_http_voice_signature_conf_t *signature, ngx_str_t *key);
 static ngx_int_t ngx_http_voice_stream_accept(ngx_http_request_t *r,
     ngx_http_voice_stream_conf_t *conf, ngx_str_t *key);
 static void ngx_http_voice_stream_cleanup(void *data);
+static void ngx_http_voice_stream_terminate(void *data);
 
 static void ngx_http_voice_stream_read_handler(ngx_http_request_t *r);
 
@@ -60,11 +58,16 @@ static u_char *ngx_http_voice_stream_reserve(ngx_http_voice_stream_t *st,
 static ngx_int_t ngx_http_voice_stream_send_frame(
     ngx_http_voice_stream_t *st, int opcode, u_char *data, size_t len);
 static void ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st);
+static void ngx_http_voice_stream_shutdown(ngx_http_voice_stream_t *st);
+#if (NGX_HTTP_SSL)
+static void ngx_http_voice_stream_ssl_shutdown(ngx_connection_t *c);
+#endif
 static void ngx_http_voice_stream_idle_handler(ngx_event_t *ev);
 static void ngx_http_voice_stream_send_timeout(ngx_event_t *ev);
 static void ngx_http_voice_stream_close_timeout(ngx_event_t *ev);
 static void ngx_http_voice_stream_flush_handler(ngx_event_t *ev);
 static void ngx_http_voice_stream_finish(ngx_http_voice_stream_t *st);
+static void ngx_http_voice_stream_finish_handler(ngx_event_t *ev);
 
 
 ngx_uint_t  ngx_http_voice_stream_live;
@@ -97,11 +100,6 @@ ngx_http_voice_stream_handler(ngx_http_request_t *r,
         return rc;
     }
 
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
     return ngx_http_voice_stream_accept(r, conf, &key);
 }
 
@@ -126,6 +124,17 @@ ngx_http_voice_stream_handshake(ngx_http_request_t *r,
     if (r->http_version != NGX_HTTP_VERSION_11) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "voice: media stream request is not HTTP/1.1");
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    /*
+     * The bytes after the handshake are frames; a body would be taken
+     * for them, or swallowed if discarded.
+     */
+
+    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "voice: media stream request with a body");
         return NGX_HTTP_BAD_REQUEST;
     }
 
@@ -216,6 +225,7 @@ ngx_http_voice_stream_accept(ngx_http_request_t *r,
     ngx_table_elt_t            *h;
     ngx_connection_t           *c;
     ngx_pool_cleanup_t         *cln;
+    ngx_http_cleanup_t         *hcln;
     ngx_http_voice_stream_t    *st;
     ngx_http_core_loc_conf_t   *clcf;
     u_char                      hash[20];
@@ -270,6 +280,10 @@ ngx_http_voice_stream_accept(ngx_http_request_t *r,
     st->flushing.data = st;
     st->flushing.log = c->log;
 
+    st->finishing.handler = ngx_http_voice_stream_finish_handler;
+    st->finishing.data = st;
+    st->finishing.log = c->log;
+
     ngx_http_set_ctx(r, st, ngx_http_voice_module);
 
     /* Sec-WebSocket-Accept: base64(SHA-1(key + GUID)) */
@@ -319,6 +333,16 @@ ngx_http_voice_stream_accept(ngx_http_request_t *r,
     if (ngx_http_send_special(r, NGX_HTTP_FLUSH) == NGX_ERROR) {
         return NGX_ERROR;
     }
+
+    /* from here on the peer is told with a close frame if nginx ends it */
+
+    hcln = ngx_http_cleanup_add(r, 0);
+    if (hcln == NULL) {
+        return NGX_ERROR;
+    }
+
+    hcln->handler = ngx_http_voice_stream_terminate;
+    hcln->data = st;
 
     /* the call owns the request until ngx_http_voice_stream_finish() */
 
@@ -384,6 +408,10 @@ ngx_http_voice_stream_cleanup(void *data)
         ngx_delete_posted_event(&st->flushing);
     }
 
+    if (st->finishing.posted) {
+        ngx_delete_posted_event(&st->finishing);
+    }
+
     if (st->mode_ctx && st->conf->mode->cleanup) {
         st->conf->mode->cleanup(st->mode_ctx);
     }
@@ -402,6 +430,55 @@ ngx_http_voice_stream_cleanup(void *data)
     }
 
     ngx_http_voice_stream_live--;
+}
+
+
+/*
+ * nginx ends the call itself, before the request is logged: at the end
+ * of worker_shutdown_timeout it closes every connection, or a subrequest
+ * failed so that nginx terminates its main request.  The caller is told
+ * with a close frame, written now as far as the socket takes it, for
+ * the connection goes right after.
+ */
+
+static void
+ngx_http_voice_stream_terminate(void *data)
+{
+    ngx_uint_t                code;
+    const char               *why, *reason;
+    ngx_http_voice_stream_t  *st = data;
+
+    if (st->done) {
+        /* ended by ngx_http_voice_stream_finish() */
+        return;
+    }
+
+    if (ngx_exiting && st->connection->close) {
+        code = VOICE_WS_CLOSE_GOING_AWAY;
+        why = "worker is shutting down";
+        reason = "server shutting down";
+
+    } else {
+        code = VOICE_WS_CLOSE_INTERNAL_ERROR;
+        why = "request terminated";
+        reason = "internal error";
+    }
+
+    if (st->close_sent) {
+        ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
+                      "voice: %s, call \"%V\" closed", why, &st->call_sid);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, st->connection->log, 0,
+                      "voice: %s, call \"%V\" closed with %ui", why,
+                      &st->call_sid, code);
+
+        ngx_http_voice_stream_close(st, code, reason);
+    }
+
+    /* nothing more: the call's provider requests are ending too */
+
+    st->done = 1;
 }
 
 
@@ -455,6 +532,11 @@ ngx_http_voice_stream_process(ngx_http_voice_stream_t *st, u_char *p,
     int               rc;
     size_t            used;
     voice_ws_event_t  ev;
+
+    if (st->ws_failed) {
+        /* a failed connection: the peer's bytes are read and dropped */
+        return;
+    }
 
     if (!st->close_sent) {
         ngx_add_timer(&st->idle, st->conf->idle_timeout);
@@ -1003,15 +1085,18 @@ ngx_http_voice_stream_send_frame(ngx_http_voice_stream_t *st, int opcode,
 
 /*
  * Starts the closing handshake: our close frame with the code, then wait
- * (bounded) for the peer's close frame before closing the connection.
+ * for the peer's close frame before closing the connection, as long as
+ * nginx waits for a client's last bytes before it closes (the
+ * lingering_timeout directive, 5 s by default).
  */
 
 void
 ngx_http_voice_stream_close(ngx_http_voice_stream_t *st, ngx_uint_t code,
     const char *reason)
 {
-    size_t  len;
-    u_char  payload[125];
+    size_t                     len;
+    u_char                     payload[125];
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (st->close_sent || st->done) {
         return;
@@ -1033,7 +1118,9 @@ ngx_http_voice_stream_close(ngx_http_voice_stream_t *st, ngx_uint_t code,
         ngx_del_timer(&st->idle);
     }
 
-    ngx_add_timer(&st->closing, NGX_HTTP_VOICE_STREAM_CLOSE_WAIT);
+    clcf = ngx_http_get_module_loc_conf(st->request, ngx_http_core_module);
+
+    ngx_add_timer(&st->closing, clcf->lingering_timeout);
 
     ngx_http_voice_stream_flush(st);
 }
@@ -1057,6 +1144,7 @@ ngx_http_voice_stream_write_handler(ngx_http_request_t *r)
 static void
 ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st)
 {
+    off_t                sent;
     ssize_t              n;
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
@@ -1067,6 +1155,7 @@ ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st)
 
     r = st->request;
     c = st->connection;
+    sent = c->sent;
 
     /* the rest of the 101 response, if the socket was full */
 
@@ -1109,13 +1198,24 @@ ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st)
 
     if (st->close_sent && st->close_received) {
         ngx_http_voice_stream_finish(st);
+        return;
+    }
+
+    if (st->ws_failed && st->close_sent && !st->shut) {
+        ngx_http_voice_stream_shutdown(st);
     }
 
     return;
 
 again:
 
-    if (!st->send.timer_set) {
+    /*
+     * As nginx's send_timeout: the time between two writes, not the time
+     * until the queue is empty; a peer that reads slowly but steadily
+     * keeps its call.
+     */
+
+    if (c->sent != sent || !st->send.timer_set) {
         ngx_add_timer(&st->send,
                       ((ngx_http_core_loc_conf_t *)
                        ngx_http_get_module_loc_conf(r, ngx_http_core_module))
@@ -1126,6 +1226,99 @@ again:
         ngx_http_voice_stream_finish(st);
     }
 }
+
+
+/*
+ * After a protocol error the connection is failed (RFC 6455 7.1.7): our
+ * close frame is out, and nothing the peer sends may be processed any
+ * more, its close frame included, so there is no closing handshake to
+ * wait for.  Closing the socket at once would answer the peer's next
+ * bytes with a reset, which can take our close frame with it.  So, as
+ * nginx's lingering close does, the write side is shut (the peer sees
+ * the end of the stream at once) and what comes is read and dropped
+ * until the peer closes its side, which ends the call, or the close
+ * wait runs out.
+ */
+
+static void
+ngx_http_voice_stream_shutdown(ngx_http_voice_stream_t *st)
+{
+    ngx_connection_t  *c;
+
+    c = st->connection;
+
+    st->shut = 1;
+
+#if (NGX_HTTP_SSL)
+    if (c->ssl) {
+        ngx_int_t  rc;
+
+        c->ssl->shutdown_without_free = 1;
+
+        st->handler = c->read->handler;
+
+        rc = ngx_ssl_shutdown(c);
+
+        if (rc == NGX_ERROR) {
+            ngx_http_voice_stream_finish(st);
+            return;
+        }
+
+        if (rc == NGX_AGAIN) {
+            /* nginx's shutdown handler has the events until it is sent */
+            c->ssl->handler = ngx_http_voice_stream_ssl_shutdown;
+            return;
+        }
+    }
+#endif
+
+    if (ngx_shutdown_socket(c->fd, NGX_WRITE_SHUTDOWN) == -1) {
+        ngx_connection_error(c, ngx_socket_errno,
+                             ngx_shutdown_socket_n " failed");
+        ngx_http_voice_stream_finish(st);
+    }
+}
+
+
+#if (NGX_HTTP_SSL)
+
+/* TLS's close_notify is sent: the events are the request's again */
+
+static void
+ngx_http_voice_stream_ssl_shutdown(ngx_connection_t *c)
+{
+    ngx_http_request_t       *r;
+    ngx_http_voice_stream_t  *st;
+
+    r = c->data;
+    st = ngx_http_get_module_ctx(r, ngx_http_voice_module);
+
+    c->read->handler = st->handler;
+    c->write->handler = st->handler;
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (c->timedout || st->done) {
+        ngx_http_voice_stream_finish(st);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    if (ngx_shutdown_socket(c->fd, NGX_WRITE_SHUTDOWN) == -1) {
+        ngx_connection_error(c, ngx_socket_errno,
+                             ngx_shutdown_socket_n " failed");
+        ngx_http_voice_stream_finish(st);
+
+    } else if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_http_voice_stream_finish(st);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+#endif
 
 
 static void
@@ -1179,7 +1372,15 @@ ngx_http_voice_stream_close_timeout(ngx_event_t *ev)
 }
 
 
-/* ends the call: the request and everything it started are terminated */
+/*
+ * Ends the call: the request and everything it started are terminated.
+ * This is reached from inside handlers that still hold the call or one
+ * of its subrequests (a provider response's body filter, run by the
+ * upstream's read loop, queues audio past voice_max_pending); finalizing
+ * there would close the upstream's connection under that loop.  So the
+ * call is marked done here, which stops every read, send and callback,
+ * and the request is finalized from a posted event, outside them.
+ */
 
 static void
 ngx_http_voice_stream_finish(ngx_http_voice_stream_t *st)
@@ -1193,5 +1394,20 @@ ngx_http_voice_stream_finish(ngx_http_voice_stream_t *st)
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
                    "voice: call finished");
 
+    ngx_post_event(&st->finishing, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_voice_stream_finish_handler(ngx_event_t *ev)
+{
+    ngx_connection_t         *c;
+    ngx_http_voice_stream_t  *st = ev->data;
+
+    c = st->connection;
+
+    ngx_http_set_log_request(c->log, st->request);
+
     ngx_http_finalize_request(st->request, NGX_HTTP_CLOSE);
+    ngx_http_run_posted_requests(c);
 }

@@ -63,6 +63,10 @@ struct ngx_http_voice_stream_s {
     ngx_event_t                  send;
     ngx_event_t                  closing;
     ngx_event_t                  flushing;
+    ngx_event_t                  finishing;
+
+    /* the connection's events' handler, while TLS shuts down */
+    ngx_event_handler_pt         handler;
 
     void                        *mode_ctx;
 
@@ -88,6 +92,7 @@ struct ngx_http_voice_stream_s {
     unsigned                     close_received:1;
     unsigned                     closing_frame:1;
     unsigned                     ws_failed:1;
+    unsigned                     shut:1;        /* our write side */
     unsigned                     done:1;
 };
 

@@ -320,8 +320,10 @@ voice_ws_close_code_valid(unsigned code)
         return 1;
     }
 
+    /* 1012 to 1014 came after RFC 6455, in IANA's registry */
+
     if (code >= VOICE_WS_CLOSE_INVALID_DATA
-        && code <= VOICE_WS_CLOSE_INTERNAL_ERROR)
+        && code <= VOICE_WS_CLOSE_BAD_GATEWAY)
     {
         return 1;
     }

@@ -37,7 +37,7 @@
 #define VOICE_WS_CLOSE       4
 #define VOICE_WS_ERROR       5
 
-/* close codes (RFC 6455, 7.4.1) */
+/* close codes (RFC 6455, 7.4.1, and IANA's registry) */
 #define VOICE_WS_CLOSE_NORMAL          1000
 #define VOICE_WS_CLOSE_GOING_AWAY      1001
 #define VOICE_WS_CLOSE_PROTOCOL_ERROR  1002
@@ -47,6 +47,9 @@
 #define VOICE_WS_CLOSE_POLICY          1008
 #define VOICE_WS_CLOSE_TOO_BIG         1009
 #define VOICE_WS_CLOSE_INTERNAL_ERROR  1011
+#define VOICE_WS_CLOSE_SERVICE_RESTART 1012
+#define VOICE_WS_CLOSE_TRY_AGAIN_LATER 1013
+#define VOICE_WS_CLOSE_BAD_GATEWAY     1014
 
 
 typedef struct {

@@ -73,6 +73,11 @@ is(ws(headers => { Connection => 'keep-alive' })->status, 400,
 is(ws(headers => { 'Sec-WebSocket-Key' => undef })->status, 400, 'no key');
 is(ws(key => 'c2hvcnQ=')->status, 400, 'key not 16 bytes');
 is(ws(key => '!!!!!!!!!!!!!!!!!!!!!!==')->status, 400, 'key not base64');
+is(ws(headers => { 'Content-Length' => 5 }, after => 'hello')->status, 400,
+    'a handshake with a body refused: Content-Length');
+is(ws(headers => { 'Transfer-Encoding' => 'chunked' },
+    after => "5\r\nhello\r\n0\r\n\r\n")->status, 400,
+    'a handshake with a body refused: chunked');
 my $v8 = ws(headers => { 'Sec-WebSocket-Version' => 8 });
 is($v8->status, 426, 'version 8: 426');
 is($v8->headers->{'sec-websocket-version'}, '13', 'tells version 13');
@@ -177,6 +182,11 @@ $c->send_frame(op => 8);
 ($code) = $c->read_close(5);
 is($code, 1005, 'empty close answered with an empty close');
 
+$c = ws();
+$c->send_frame(op => 8, payload => pack('n', 1012));
+($code) = $c->read_close(5);
+is($code, 1012, 'close code 1012 (service restart) echoed');
+
 # close codes for broken peers
 
 sub closes_with {
@@ -205,6 +215,8 @@ closes_with(1007, 'invalid JSON', VoiceWS::frame(op => 1, payload => '{"event":'
 closes_with(1007, 'not an object', VoiceWS::frame(op => 1, payload => '[1,2]'));
 closes_with(1007, 'invalid UTF-8', VoiceWS::frame(op => 1, payload => "{\"event\":\"\xc3\x28\"}"));
 closes_with(1007, 'overlong UTF-8', VoiceWS::frame(op => 1, payload => "{\"event\":\"\xc0\xaf\"}"));
+closes_with(1007, 'invalid UTF-8 in a close reason',
+    VoiceWS::frame(op => 8, payload => pack('n', 1000) . "\xc3\x28"));
 closes_with(1007, 'surrogate in UTF-8', VoiceWS::frame(op => 1, payload => "{\"event\":\"\xed\xa0\x80\"}"));
 closes_with(1009, 'message over voice_max_message',
     VoiceWS::frame(op => 1, payload => '{"x":"' . ('a' x 17000) . '"}'));

@@ -25,6 +25,9 @@ package FakeProvider;
 #   tts_pcm(rate)           TTS answers a 1 kHz sine, PCM16LE at rate,
 #                           20 ms per character of text
 #   tts_wav(rate)           the same sine as a WAV file
+#   tts_long(seconds)       the next TTS answer is that many seconds of
+#                           audio (the text's tag), written 16 KB at a time
+#                           with no pause: faster than nginx reads it
 #   tts_out_of_order        the first TTS request answers only once a later
 #                           one has been answered whole (up to 5 s)
 #   llm_waits_for_tts       before [DONE], the LLM waits (up to 5 s) for the
@@ -49,12 +52,13 @@ package FakeProvider;
 # directory, shared with the server's forked children (no test touches
 # them): stt.text, llm.text (replies between "---" lines), fail.<path>,
 # garbage.<path>, hang.<path>, hang_once.<path>, delay.<path>, tts.pcm,
-# tts.wav, tts.out_of_order, llm.waits_for_tts, tts.waits_for_media (the
-# log's name) for the settings; for each request <id>-<path>.body and
-# .head, <id> its number and the serving child's pid, and <id>-<path>.closed
-# when nginx closed it hung; llm.saw_tts, tts.saw_media, tts.overtaken and
-# tts.sent.<id> for what the waits saw.  A one-time setting is taken by
-# renaming its file, so two requests at once never both take it.
+# tts.wav, tts.long, tts.out_of_order, llm.waits_for_tts,
+# tts.waits_for_media (the log's name) for the settings; for each request
+# <id>-<path>.body and .head, <id> its number and the serving child's pid,
+# and <id>-<path>.closed when nginx closed it hung; llm.saw_tts,
+# tts.saw_media, tts.overtaken and tts.sent.<id> for what the waits saw.
+# A one-time setting is taken by renaming its file, so two requests at
+# once never both take it.
 
 use strict;
 use warnings;
@@ -167,6 +171,7 @@ sub hang_once { $_[0]->set('hang_once.' . path_of($_[1])) }
 sub delay { $_[0]->set('delay.' . path_of($_[1]), $_[2] + 0) }
 sub tts_pcm { $_[0]->set('tts.pcm', $_[1] + 0) }
 sub tts_wav { $_[0]->tts_pcm($_[1])->set('tts.wav') }
+sub tts_long { $_[0]->set('tts.long', $_[1] + 0) }
 sub tts_out_of_order { $_[0]->set('tts.out_of_order') }
 sub llm_waits_for_tts { $_[0]->set('llm.waits_for_tts') }
 sub tts_waits_for_media { $_[0]->set('tts.waits_for_media', $_[1]) }
@@ -362,6 +367,8 @@ sub serve {
             } 0 .. $n - 1;
             $audio = wav($rate, $audio) if -e "$dir/tts.wav";
         }
+        my $long = take("$dir/tts.long", $id);
+        $audio = chr(tag($text)) x (8000 * $long) if $long;
         $c->autoflush(1);
         my $out_of_order = -e "$dir/tts.out_of_order";
         if ($out_of_order && $k == 1) {
@@ -377,10 +384,10 @@ sub serve {
                 touch("$dir/tts.saw_media") if wait_for_media($media_log);
                 undef $media_log;
             }
-            my $size = (97, 333, 1200, 7)[$i++ % 4];
+            my $size = $long ? 16384 : (97, 333, 1200, 7)[$i++ % 4];
             print $c substr($audio, $off, $size);
             $off += $size;
-            sleep 0.005;
+            sleep 0.005 unless $long;
         }
         touch("$dir/tts.sent.$id") if $out_of_order;
         return;

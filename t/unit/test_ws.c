@@ -265,10 +265,27 @@ test_errors(void)
     CHECK_INT(run(b, len, NULL, 0, got, 1, 100), 2);
     CHECK_INT(got[1].len, 100);
 
-    /* valid close codes */
+    len = frame(b, VOICE_WS_OP_CLOSE, 1, "\x03\xec", 2, 1);
+    expect_error("close 1004", b, len, 1002, 1, 1024);
+
+    len = frame(b, VOICE_WS_OP_CLOSE, 1, "\x03\xee", 2, 1);
+    expect_error("close 1006", b, len, 1002, 1, 1024);
+
+    len = frame(b, VOICE_WS_OP_CLOSE, 1, "\x03\xf7", 2, 1);
+    expect_error("close 1015", b, len, 1002, 1, 1024);
+
+    /* valid close codes: 1012 to 1014 are IANA's since RFC 6455 */
     len = frame(b, VOICE_WS_OP_CLOSE, 1, "\x0f\xa0", 2, 1);
     CHECK_INT(run(b, len, NULL, 0, got, 1, 100), 1);
     CHECK_INT(got[0].code, 4000);
+
+    len = frame(b, VOICE_WS_OP_CLOSE, 1, "\x03\xf4", 2, 1);
+    CHECK_INT(run(b, len, NULL, 0, got, 1, 100), 1);
+    CHECK_INT(got[0].code, 1012);
+
+    len = frame(b, VOICE_WS_OP_CLOSE, 1, "\x03\xf6", 2, 1);
+    CHECK_INT(run(b, len, NULL, 0, got, 1, 100), 1);
+    CHECK_INT(got[0].code, 1014);
 }
 
 
