@@ -26,7 +26,6 @@
 #include <ngx_http.h>
 
 #include "ngx_http_voice_mem.h"
-#include "ngx_http_voice_module.h"
 #include "ngx_http_voice_provider.h"
 
 
@@ -50,8 +49,12 @@ typedef struct {
 
 static ngx_http_voice_provider_list_t *ngx_http_voice_provider_list(
     ngx_http_request_t *r);
+static ngx_http_voice_provider_req_t *ngx_http_voice_provider_get(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_voice_provider_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static ngx_uint_t ngx_http_voice_provider_error_page(ngx_http_request_t *sr,
+    ngx_int_t rc);
 static void ngx_http_voice_provider_finished(
     ngx_http_voice_provider_req_t *pr);
 static void ngx_http_voice_provider_sweep(ngx_event_t *ev);
@@ -198,8 +201,6 @@ ngx_http_voice_provider_request(ngx_http_voice_stream_t *st, ngx_str_t *uri,
 
     pr->sr = sr;
 
-    ngx_http_set_ctx(sr, pr, ngx_http_voice_module);
-
     sr->variables = vars;
 
     sr->headers_in = headers_in;
@@ -319,9 +320,32 @@ ngx_http_voice_provider_cancel(ngx_http_voice_provider_req_t *pr)
 
 
 /*
+ * The provider request a subrequest serves.  An internal redirect (an
+ * error_page, try_files, X-Accel-Redirect) clears the subrequest's
+ * module contexts; its post-subrequest handler and data stay.
+ */
+
+static ngx_http_voice_provider_req_t *
+ngx_http_voice_provider_get(ngx_http_request_t *r)
+{
+    if (r == r->main
+        || r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_voice_provider_done)
+    {
+        return NULL;
+    }
+
+    return r->post_subrequest->data;
+}
+
+
+/*
  * Called when the subrequest is finalized, possibly more than once.  An
  * error returned here would end the call, so every ending is NGX_OK (or
- * NGX_DONE as it came) and the failure goes to the call instead.
+ * NGX_DONE as it came) and the failure goes to the call instead.  The
+ * one exception is an error status the location has an error_page for,
+ * returned as it came so that nginx goes on there: that is how a
+ * provider location fails over to another provider.
  */
 
 static ngx_int_t
@@ -332,6 +356,15 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
 
     if (pr->done) {
         return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
+    }
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && !pr->header && !pr->cancelled
+        && !pr->stream->done && ngx_http_voice_provider_error_page(sr, rc))
+    {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                       "voice: %s request goes to the error_page for %i",
+                       pr->name, rc);
+        return rc;
     }
 
     pr->done = 1;
@@ -357,6 +390,44 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
     ngx_http_voice_provider_finished(pr);
 
     return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
+}
+
+
+/*
+ * Whether nginx will serve an error_page for rc: the test that
+ * ngx_http_special_response_handler() makes.  Not for the statuses that
+ * close the connection, which is the call's.
+ */
+
+static ngx_uint_t
+ngx_http_voice_provider_error_page(ngx_http_request_t *sr, ngx_int_t rc)
+{
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (rc == NGX_HTTP_REQUEST_TIME_OUT
+        || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST
+        || rc == NGX_HTTP_CLOSE)
+    {
+        return 0;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(sr, ngx_http_core_module);
+
+    if (sr->error_page || clcf->error_pages == NULL || sr->uri_changes == 0) {
+        return 0;
+    }
+
+    err_page = clcf->error_pages->elts;
+
+    for (i = 0; i < clcf->error_pages->nelts; i++) {
+        if (err_page[i].status == rc) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -515,11 +586,7 @@ ngx_http_voice_provider_header_filter(ngx_http_request_t *r)
 {
     ngx_http_voice_provider_req_t  *pr;
 
-    if (r == r->main) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    pr = ngx_http_get_module_ctx(r, ngx_http_voice_module);
+    pr = ngx_http_voice_provider_get(r);
 
     if (pr == NULL) {
         return ngx_http_next_header_filter(r);
@@ -545,11 +612,7 @@ ngx_http_voice_provider_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_http_voice_provider_req_t  *pr;
     u_char                          buf[4096];
 
-    if (r == r->main) {
-        return ngx_http_next_body_filter(r, in);
-    }
-
-    pr = ngx_http_get_module_ctx(r, ngx_http_voice_module);
+    pr = ngx_http_voice_provider_get(r);
 
     if (pr == NULL) {
         return ngx_http_next_body_filter(r, in);
