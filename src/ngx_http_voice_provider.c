@@ -49,6 +49,8 @@ typedef struct {
 
 static ngx_http_voice_provider_list_t *ngx_http_voice_provider_list(
     ngx_http_request_t *r);
+static ngx_int_t ngx_http_voice_provider_precontent(ngx_http_request_t *r);
+static void ngx_http_voice_provider_closed(ngx_http_voice_provider_req_t *pr);
 static ngx_http_voice_provider_req_t *ngx_http_voice_provider_get(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_voice_provider_done(ngx_http_request_t *sr,
@@ -282,14 +284,15 @@ ngx_http_voice_provider_list(ngx_http_request_t *r)
 /*
  * Stops forwarding at once; the upstream connection is closed through its
  * own cleanup, which is safe outside the upstream's handlers.  A request
- * not started yet runs with its output dropped.
+ * with no upstream yet (posted and not run, waiting in an earlier phase,
+ * between two locations) ends when it reaches the precontent phase, so
+ * that its upstream never connects.
  */
 
 void
 ngx_http_voice_provider_cancel(ngx_http_voice_provider_req_t *pr)
 {
-    ngx_http_upstream_t               *u;
-    ngx_http_voice_provider_pooled_t  *px;
+    ngx_http_upstream_t  *u;
 
     if (pr == NULL || pr->done || pr->cancelled) {
         return;
@@ -299,23 +302,69 @@ ngx_http_voice_provider_cancel(ngx_http_voice_provider_req_t *pr)
 
     u = pr->sr->upstream;
 
-    if (u && u->cleanup && *u->cleanup) {
+    if (u == NULL || u->cleanup == NULL || *u->cleanup == NULL) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
-                       "voice: %s request cancelled", pr->name);
-
-        /*
-         * The upstream finalizes the subrequest with NGX_DONE, which
-         * never reaches the post-subrequest handler: it ends here.
-         */
-
-        px = (ngx_http_voice_provider_pooled_t *) pr;
-        px->closed = 1;
-        pr->done = 1;
-
-        (*u->cleanup)(pr->sr);
-
-        ngx_http_voice_provider_finished(pr);
+                       "voice: %s request cancelled before its upstream",
+                       pr->name);
+        return;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
+                   "voice: %s request cancelled", pr->name);
+
+    /*
+     * The upstream finalizes the subrequest with NGX_DONE, which never
+     * reaches the post-subrequest handler: it ends here.
+     */
+
+    ngx_http_voice_provider_closed(pr);
+
+    (*u->cleanup)(pr->sr);
+
+    ngx_http_voice_provider_finished(pr);
+}
+
+
+/*
+ * A cancelled request that comes to its content phase ends there, as the
+ * upstream's cleanup would end it: finalized with NGX_DONE, which gives
+ * back its reference to the call's request.
+ */
+
+static ngx_int_t
+ngx_http_voice_provider_precontent(ngx_http_request_t *r)
+{
+    ngx_http_voice_provider_req_t  *pr;
+
+    pr = ngx_http_voice_provider_get(r);
+
+    if (pr == NULL || !pr->cancelled || pr->done) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "voice: %s request ends before its upstream", pr->name);
+
+    ngx_http_voice_provider_closed(pr);
+
+    ngx_http_finalize_request(r, NGX_DONE);
+
+    ngx_http_voice_provider_finished(pr);
+
+    return NGX_DONE;
+}
+
+
+/* ended by us, where nginx's finalization never marks it done */
+
+static void
+ngx_http_voice_provider_closed(ngx_http_voice_provider_req_t *pr)
+{
+    ngx_http_voice_provider_pooled_t  *px;
+
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+    px->closed = 1;
+    pr->done = 1;
 }
 
 
@@ -666,6 +715,18 @@ ngx_http_voice_provider_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 ngx_int_t
 ngx_http_voice_provider_init(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_voice_provider_precontent;
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_voice_provider_header_filter;
 

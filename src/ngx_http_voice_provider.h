@@ -56,14 +56,20 @@ ngx_http_voice_provider_req_t *ngx_http_voice_provider_request(
     ngx_http_voice_stream_t *st, ngx_str_t *uri, const char *name,
     const char *content_type, u_char *body, size_t len);
 
-/* no more callbacks; the provider's connection is closed (NULL is fine) */
+/*
+ * no more callbacks; the provider's connection is closed, and a request
+ * not connected yet never connects (NULL is fine)
+ */
 void ngx_http_voice_provider_cancel(ngx_http_voice_provider_req_t *pr);
 
 /* " (response cut short)" for a 2xx reply that ended early, else "" */
 const char *ngx_http_voice_provider_cut_short(
     ngx_http_voice_provider_req_t *pr);
 
-/* installs the filters that capture provider responses */
+/*
+ * installs the filters that capture provider responses, and the check
+ * that ends a cancelled request before its content phase
+ */
 ngx_int_t ngx_http_voice_provider_init(ngx_conf_t *cf);
 
 #endif /* NGX_HTTP_VOICE_PROVIDER_H */
