@@ -156,6 +156,7 @@ ngx_http_voice_llm_start(ngx_http_voice_llm_t *llm)
     llm->pr->on_data = ngx_http_voice_llm_data;
     llm->pr->on_done = ngx_http_voice_llm_done;
     llm->pr->data = llm;
+    llm->pr->streamed = 1;
 
     return NGX_OK;
 }

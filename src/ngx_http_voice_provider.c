@@ -29,13 +29,35 @@
 #include "ngx_http_voice_provider.h"
 
 
+/*
+ * A reply nginx hands over in a file (a buffered reply that outgrew
+ * proxy_buffers) is read this much an event loop turn at most, in reads
+ * of NGX_HTTP_VOICE_PROVIDER_READ, the rest from a posted event.
+ */
+#define NGX_HTTP_VOICE_PROVIDER_TURN   32768
+#define NGX_HTTP_VOICE_PROVIDER_READ   4096
+
+/* locations told that they buffer, at most */
+#define NGX_HTTP_VOICE_PROVIDER_TOLD   16
+
+
 /* a provider request and its pool; callers see only "preq" */
 
 typedef struct {
     ngx_http_voice_provider_req_t  preq;
     ngx_pool_t                    *pool;
     ngx_queue_t                    queue;
+
+    /* the reply's buffers not handed over yet, in order, and their turn */
+    ngx_chain_t                   *unread;
+    ngx_chain_t                  **unread_end;
+    ngx_event_t                    reading;
+
+    ngx_int_t                      rc;            /* how nginx ended it */
+
     unsigned                       closed:1;      /* finalized by cancel */
+    unsigned                       ending:1;      /* ended, still unread */
+    unsigned                       lost:1;        /* a file read failed */
 } ngx_http_voice_provider_pooled_t;
 
 
@@ -55,6 +77,8 @@ static ngx_http_voice_provider_req_t *ngx_http_voice_provider_get(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_voice_provider_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static void ngx_http_voice_provider_end(ngx_http_voice_provider_req_t *pr,
+    ngx_int_t rc);
 static ngx_uint_t ngx_http_voice_provider_error_page(ngx_http_request_t *sr,
     ngx_int_t rc);
 static void ngx_http_voice_provider_finished(
@@ -68,12 +92,28 @@ static void ngx_http_voice_provider_body_free(
 static void ngx_http_voice_provider_list_cleanup(void *data);
 static ngx_int_t ngx_http_voice_provider_header_filter(
     ngx_http_request_t *r);
+static void ngx_http_voice_provider_buffered(ngx_http_request_t *r,
+    ngx_http_voice_provider_req_t *pr);
 static ngx_int_t ngx_http_voice_provider_body_filter(
     ngx_http_request_t *r, ngx_chain_t *in);
+static ngx_int_t ngx_http_voice_provider_hand(
+    ngx_http_voice_provider_pooled_t *px, ngx_buf_t *b, size_t *budget);
+static ngx_int_t ngx_http_voice_provider_keep(
+    ngx_http_voice_provider_pooled_t *px, ngx_buf_t *b);
+static void ngx_http_voice_provider_read_on(ngx_event_t *ev);
+static void ngx_http_voice_provider_read(
+    ngx_http_voice_provider_pooled_t *px);
+static void ngx_http_voice_provider_unread_drop(
+    ngx_http_voice_provider_pooled_t *px);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+/* the locations told that they buffer, in this worker's cycle */
+static ngx_cycle_t               *ngx_http_voice_provider_told_cycle;
+static ngx_http_core_loc_conf_t  *ngx_http_voice_provider_told[
+                                      NGX_HTTP_VOICE_PROVIDER_TOLD];
 
 
 ngx_http_voice_provider_req_t *
@@ -121,6 +161,12 @@ ngx_http_voice_provider_request(ngx_http_voice_stream_t *st, ngx_str_t *uri,
     }
 
     px->pool = pool;
+    px->unread_end = &px->unread;
+
+    px->reading.handler = ngx_http_voice_provider_read_on;
+    px->reading.data = px;
+    px->reading.log = r->connection->log;
+
     pr = &px->preq;
 
     pr->stream = st;
@@ -292,13 +338,33 @@ ngx_http_voice_provider_list(ngx_http_request_t *r)
 void
 ngx_http_voice_provider_cancel(ngx_http_voice_provider_req_t *pr)
 {
-    ngx_http_upstream_t  *u;
+    ngx_http_upstream_t               *u;
+    ngx_http_voice_provider_pooled_t  *px;
 
-    if (pr == NULL || pr->done || pr->cancelled) {
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+
+    if (pr == NULL || pr->cancelled || (pr->done && !px->ending)) {
         return;
     }
 
     pr->cancelled = 1;
+
+    if (px->unread) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
+                       "voice: %s request cancelled, its reply left unread",
+                       pr->name);
+
+        ngx_http_voice_provider_unread_drop(px);
+    }
+
+    if (px->ending) {
+
+        /* nginx is done with it already */
+
+        px->ending = 0;
+        ngx_http_voice_provider_finished(pr);
+        return;
+    }
 
     u = pr->sr->upstream;
 
@@ -401,7 +467,8 @@ static ngx_int_t
 ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
     ngx_int_t rc)
 {
-    ngx_http_voice_provider_req_t  *pr = data;
+    ngx_http_voice_provider_req_t     *pr = data;
+    ngx_http_voice_provider_pooled_t  *px;
 
     if (pr->done) {
         return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
@@ -425,10 +492,33 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
         pr->status = (rc == NGX_OK) ? NGX_HTTP_BAD_GATEWAY : 0;
     }
 
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+
+    if (px->unread) {
+
+        /* the end is told once the rest of the reply is read */
+
+        px->rc = rc;
+        px->ending = 1;
+
+        return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
+    }
+
+    ngx_http_voice_provider_end(pr, rc);
+
+    return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
+}
+
+
+/* the whole reply is handed over: the caller learns how it went */
+
+static void
+ngx_http_voice_provider_end(ngx_http_voice_provider_req_t *pr, ngx_int_t rc)
+{
     pr->ok = (rc == NGX_OK || rc == NGX_DONE) && pr->header
              && pr->status >= 200 && pr->status < 300 && pr->last;
 
-    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
                    "voice: %s request done rc:%i status:%ui ok:%ui",
                    pr->name, rc, pr->status, pr->ok);
 
@@ -437,8 +527,6 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
     }
 
     ngx_http_voice_provider_finished(pr);
-
-    return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
 }
 
 
@@ -535,7 +623,7 @@ ngx_http_voice_provider_idle(ngx_http_request_t *sr,
     ngx_http_log_ctx_t         *ctx;
     ngx_http_posted_request_t  *p;
 
-    if (!sr->done && !px->closed) {
+    if ((!sr->done && !px->closed) || px->ending) {
         return 0;
     }
 
@@ -573,6 +661,14 @@ ngx_http_voice_provider_free(ngx_http_voice_provider_pooled_t *px)
     pr->done = 1;
 
     ngx_http_voice_provider_body_free(pr);
+
+    if (px->unread) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
+                       "voice: %s request freed, its reply left unread",
+                       pr->name);
+
+        ngx_http_voice_provider_unread_drop(px);
+    }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
                    "voice: %s request freed", pr->name);
@@ -644,22 +740,76 @@ ngx_http_voice_provider_header_filter(ngx_http_request_t *r)
     pr->header = 1;
     pr->status = r->headers_out.status;
 
-    /* file buffers are read for us below in the chain: take memory */
-    r->filter_need_in_memory = 1;
+    if (pr->streamed && r->upstream && r->upstream->buffering) {
+        ngx_http_voice_provider_buffered(r, pr);
+    }
 
     return NGX_OK;
 }
 
 
+/*
+ * A streamed reply that nginx buffers reaches the call only once the
+ * provider is done: a background subrequest is never the connection's
+ * active request, and nginx's pipe writes to any other only at the end,
+ * from a temporary file past proxy_buffers; with no room left there
+ * (proxy_max_temp_file_size) it stops reading the provider for good.
+ * Said once per location and worker, with the fix.
+ */
+
+static void
+ngx_http_voice_provider_buffered(ngx_http_request_t *r,
+    ngx_http_voice_provider_req_t *pr)
+{
+    ngx_uint_t                  i;
+    ngx_http_core_loc_conf_t   *clcf, **told;
+
+    told = ngx_http_voice_provider_told;
+
+    if (ngx_http_voice_provider_told_cycle != ngx_cycle) {
+        ngx_http_voice_provider_told_cycle = (ngx_cycle_t *) ngx_cycle;
+        ngx_memzero(told, sizeof(ngx_http_voice_provider_told));
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    for (i = 0; i < NGX_HTTP_VOICE_PROVIDER_TOLD; i++) {
+        if (told[i] == clcf) {
+            return;
+        }
+
+        if (told[i] == NULL) {
+            break;
+        }
+    }
+
+    if (i == NGX_HTTP_VOICE_PROVIDER_TOLD) {
+        return;
+    }
+
+    told[i] = clcf;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "voice: %s location \"%V\" buffers the provider's reply, "
+                  "which then reaches the call only once it ends, or never "
+                  "if it outgrows proxy_buffers and the temporary file: set "
+                  "\"proxy_buffering off\" there", pr->name, &clcf->name);
+}
+
+
+/*
+ * The reply goes to the caller as it comes, and no further: every buffer
+ * is marked consumed.  File data past a turn's share waits in "unread",
+ * with all that comes after it.
+ */
+
 static ngx_int_t
 ngx_http_voice_provider_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    size_t                          size;
-    ssize_t                         n;
-    ngx_buf_t                      *b;
-    ngx_chain_t                    *cl;
-    ngx_http_voice_provider_req_t  *pr;
-    u_char                          buf[4096];
+    size_t                             budget;
+    ngx_chain_t                       *cl;
+    ngx_http_voice_provider_req_t     *pr;
+    ngx_http_voice_provider_pooled_t  *px;
 
     pr = ngx_http_voice_provider_get(r);
 
@@ -667,48 +817,227 @@ ngx_http_voice_provider_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, in);
     }
 
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+
+    budget = NGX_HTTP_VOICE_PROVIDER_TURN;
+
     for (cl = in; cl; cl = cl->next) {
-        b = cl->buf;
 
-        if (ngx_buf_in_memory(b)) {
-            size = b->last - b->pos;
-
-            if (size && !pr->cancelled && !pr->stream->done && pr->on_data) {
-                pr->on_data(pr, b->pos, size);
-            }
-
-            b->pos = b->last;
-
-        } else if (b->in_file) {
-
-            /* a response spooled to a temporary file (proxy_buffering) */
-
-            while (b->file_pos < b->file_last) {
-                size = ngx_min((size_t) (b->file_last - b->file_pos),
-                               sizeof(buf));
-
-                n = ngx_read_file(b->file, buf, size, b->file_pos);
-
-                if (n <= 0) {
-                    break;
-                }
-
-                if (!pr->cancelled && !pr->stream->done && pr->on_data) {
-                    pr->on_data(pr, buf, n);
-                }
-
-                b->file_pos += n;
-            }
-
-            b->file_pos = b->file_last;
+        if (px->unread == NULL
+            && ngx_http_voice_provider_hand(px, cl->buf, &budget) == NGX_OK)
+        {
+            continue;
         }
 
-        if (b->last_buf || b->last_in_chain) {
-            pr->last = 1;
+        if (ngx_http_voice_provider_keep(px, cl->buf) != NGX_OK) {
+            return NGX_ERROR;
         }
     }
 
+    if (px->unread && !px->reading.posted) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "voice: %s reply read on at the next turn", pr->name);
+
+        ngx_post_event(&px->reading, &ngx_posted_next_events);
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * Hands a buffer to the caller: memory at once, a file up to *budget
+ * bytes (NGX_AGAIN: some is left).  Once the request is cancelled or the
+ * call is over, a file is not read at all.
+ */
+
+static ngx_int_t
+ngx_http_voice_provider_hand(ngx_http_voice_provider_pooled_t *px,
+    ngx_buf_t *b, size_t *budget)
+{
+    size_t                          size;
+    ssize_t                         n;
+    ngx_http_voice_provider_req_t  *pr;
+    u_char                          buf[NGX_HTTP_VOICE_PROVIDER_READ];
+
+    pr = &px->preq;
+
+    if (ngx_buf_in_memory(b)) {
+        size = b->last - b->pos;
+
+        if (size && !pr->cancelled && !pr->stream->done && pr->on_data) {
+            pr->on_data(pr, b->pos, size);
+        }
+
+        b->pos = b->last;
+
+    } else if (b->in_file) {
+
+        while (b->file_pos < b->file_last
+               && !pr->cancelled && !pr->stream->done && pr->on_data)
+        {
+            if (*budget == 0) {
+                return NGX_AGAIN;
+            }
+
+            size = ngx_min((size_t) (b->file_last - b->file_pos),
+                           ngx_min(sizeof(buf), *budget));
+
+            n = ngx_read_file(b->file, buf, size, b->file_pos);
+
+            if (n <= 0) {
+
+                /* ngx_read_file() logs its errors; the reply is cut short */
+
+                if (n == 0) {
+                    ngx_log_error(NGX_LOG_ALERT, pr->stream->connection->log,
+                                  0, "voice: %s reply file \"%V\" ends "
+                                  "before %O", pr->name, &b->file->name,
+                                  b->file_last);
+                }
+
+                px->lost = 1;
+                break;
+            }
+
+            b->file_pos += n;
+            *budget -= n;
+
+            pr->on_data(pr, buf, n);
+        }
+
+        b->file_pos = b->file_last;
+    }
+
+    if ((b->last_buf || b->last_in_chain) && !px->lost) {
+        pr->last = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Keeps a buffer for a later turn.  Memory is copied: the upstream
+ * reuses its buffers once the filter returns.  A file stays nginx's, open
+ * until the request's pool goes.
+ */
+
+static ngx_int_t
+ngx_http_voice_provider_keep(ngx_http_voice_provider_pooled_t *px,
+    ngx_buf_t *b)
+{
+    size_t        size;
+    ngx_buf_t    *nb;
+    ngx_chain_t  *cl;
+
+    size = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos) : 0;
+
+    nb = size ? ngx_create_temp_buf(px->pool, size) : ngx_calloc_buf(px->pool);
+    cl = ngx_alloc_chain_link(px->pool);
+
+    if (nb == NULL || cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (size) {
+        nb->last = ngx_cpymem(nb->pos, b->pos, size);
+        b->pos = b->last;
+
+    } else if (b->in_file) {
+        nb->in_file = 1;
+        nb->file = b->file;
+        nb->file_pos = b->file_pos;
+        nb->file_last = b->file_last;
+
+        b->file_pos = b->file_last;
+    }
+
+    nb->last_buf = b->last_buf;
+    nb->last_in_chain = b->last_in_chain;
+
+    cl->buf = nb;
+    cl->next = NULL;
+
+    *px->unread_end = cl;
+    px->unread_end = &cl->next;
+
+    return NGX_OK;
+}
+
+
+/* a posted event, from the next event loop turn: the rest of the reply */
+
+static void
+ngx_http_voice_provider_read_on(ngx_event_t *ev)
+{
+    ngx_connection_t                  *c;
+    ngx_http_voice_provider_pooled_t  *px;
+
+    px = ev->data;
+    c = px->preq.stream->connection;
+
+    ngx_http_voice_provider_read(px);
+
+    /* the callbacks may have started requests */
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * Hands over a turn's share of what is unread; once all is, a request
+ * nginx has ended meanwhile ends for its caller too.
+ */
+
+static void
+ngx_http_voice_provider_read(ngx_http_voice_provider_pooled_t *px)
+{
+    size_t                          budget;
+    ngx_chain_t                    *cl;
+    ngx_http_voice_provider_req_t  *pr;
+
+    pr = &px->preq;
+
+    budget = NGX_HTTP_VOICE_PROVIDER_TURN;
+
+    while (px->unread) {
+        cl = px->unread;
+
+        if (ngx_http_voice_provider_hand(px, cl->buf, &budget) == NGX_AGAIN) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
+                           "voice: %s reply read on at the next turn",
+                           pr->name);
+
+            ngx_post_event(&px->reading, &ngx_posted_next_events);
+            return;
+        }
+
+        /* a callback that cancelled the request dropped the rest */
+
+        if (px->unread == cl) {
+            px->unread = cl->next;
+        }
+    }
+
+    px->unread_end = &px->unread;
+
+    if (px->ending) {
+        px->ending = 0;
+        ngx_http_voice_provider_end(pr, px->rc);
+    }
+}
+
+
+static void
+ngx_http_voice_provider_unread_drop(ngx_http_voice_provider_pooled_t *px)
+{
+    px->unread = NULL;
+    px->unread_end = &px->unread;
+
+    if (px->reading.posted) {
+        ngx_delete_posted_event(&px->reading);
+    }
 }
 
 

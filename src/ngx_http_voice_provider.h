@@ -38,6 +38,7 @@ struct ngx_http_voice_provider_req_s {
     ngx_http_voice_provider_data_pt  on_data;
     ngx_http_voice_provider_done_pt  on_done;
     void                            *data;
+    unsigned                         streamed:1; /* used as it arrives */
 
     unsigned                         header:1;
     unsigned                         last:1;

@@ -303,6 +303,7 @@ ngx_http_voice_reply_say(ngx_http_voice_reply_t *reply, const u_char *text,
     s->pr->on_data = ngx_http_voice_reply_tts_data;
     s->pr->on_done = ngx_http_voice_reply_tts_done;
     s->pr->data = reply;
+    s->pr->streamed = 1;
 
     if (s->index == 0) {
         reply->tts_us = ngx_http_voice_clock_usec() - us;

@@ -5,6 +5,9 @@
 # request on with try_files, still answers the turn.  Cancelling a
 # request works at every stage: before it starts (it never reaches the
 # provider), while it connects, mid-reply; nothing of it is left behind.
+# A reply nginx put in a file is read a piece at a time, and no further
+# once the call is over; a streamed provider's location that buffers is
+# told once.
 
 use strict;
 use warnings;
@@ -54,6 +57,10 @@ my $accel = <<'HTTP';
             add_header X-Accel-Redirect /_stt;
             return 200 "";
         }
+
+        location /files/ {
+            alias %%PREFIX%%/;
+        }
     }
 HTTP
 
@@ -89,6 +96,60 @@ $t->run_agent($fake, <<"CONF", http => $accel);
             voice_vad_silence 200ms;
             voice_vad_min_speech 100ms;
             voice_stt /_stt_slow;
+        }
+
+        # the LLM and TTS locations keep proxy_buffering on
+        location /buffered/ {
+            voice_media_stream agent;
+            voice_llm /_llm_buffered;
+            voice_tts /_tts_buffered;
+        }
+
+        location = /_llm_buffered {
+            internal;
+            proxy_pass http://127.0.0.1:$p/llm;
+        }
+
+        location = /_tts_buffered {
+            internal;
+            proxy_pass http://127.0.0.1:$p/tts;
+        }
+
+        # a greeting whose audio is big, with the worker's reads of its
+        # temporary file and its writes to the caller in big.log
+        location /big/ {
+            voice_media_stream agent;
+            voice_greeting "Hello.";
+            voice_tts /_tts_file;
+            voice_max_pending 16m;
+            error_log %%PREFIX%%/logs/error.log info;
+            error_log %%PREFIX%%/logs/big.log debug;
+        }
+
+        # the same, to a caller who never reads
+        location /stuck/ {
+            voice_media_stream agent;
+            voice_greeting "Hello.";
+            voice_tts /_tts_huge;
+            voice_max_pending 64k;
+            error_log %%PREFIX%%/logs/error.log info;
+            error_log %%PREFIX%%/logs/stuck.log debug;
+        }
+
+        # buffered in a few small buffers: nginx puts the rest of the
+        # reply in a temporary file
+        location = /_tts_file {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT2%%/files/big.ulaw;
+            proxy_method GET;
+            proxy_buffers 4 4k;
+        }
+
+        location = /_tts_huge {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT2%%/files/huge.ulaw;
+            proxy_method GET;
+            proxy_buffers 4 4k;
         }
 
         location = /_stt_slow {
@@ -132,6 +193,12 @@ $t->run_agent($fake, <<"CONF", http => $accel);
 CONF
 
 speak("$dir/q.wav", 'What are your opening hours today?', 150);
+
+# TTS audio that tells its bytes apart: 512 KiB, 64 s of μ-law; and 16
+# MiB, more than the kernel's socket buffers take
+my $big = join '', map { chr(($_ * 31 + ($_ >> 9)) & 0xff) } 0 .. 524287;
+VoiceTest::spit("$dir/big.ulaw", $big);
+VoiceTest::spit("$dir/huge.ulaw", $big x 32);
 
 my $q = 'What are your opening hours today?';
 
@@ -306,6 +373,80 @@ ok(soon(sub { $fake->requests('stt') == 1 }), 'mid-request: it is sent');
 media($c, tone => 400);
 ok($fake->closed('stt'), 'mid-request: cancelled, the connection is closed');
 hang_up($c);
+
+# a streamed provider's location that buffers: told once per location
+
+$fake->reset->transcripts($q)->replies('Sure. We open at nine.');
+turn('/buffered/a');
+turn('/buffered/b');
+my @warn = $t->error_log =~ /\[warn\].*(voice: .* buffers .*)/g;
+is(scalar(grep { /llm location "\/_llm_buffered"/ } @warn), 1,
+    'buffered: the LLM location is told once');
+is(scalar(grep { /tts location "\/_tts_buffered"/ } @warn), 1,
+    'buffered: the TTS location is told once');
+like($warn[0] // '', qr/set "proxy_buffering off" there/,
+    'buffered: with the fix');
+ok(!grep({ /"\/_stt"/ } @warn), 'buffered: not the STT location');
+is_deeply([$fake->tts_texts], ['Sure.', 'We open at nine.', 'Sure.',
+    'We open at nine.'], 'buffered: the replies still come');
+
+# the caller's frames up to the first mark: (audio, mark)
+sub heard {
+    my ($c) = @_;
+    my $audio = '';
+    while (my ($op, $p) = $c->read_frame(10)) {
+        next unless $op == 1;
+        my $m = VoiceWS::decode_json_safe($p);
+        return ($audio, $m) if ($m->{event} // '') eq 'mark';
+        $audio .= VoiceWS::media_audio($p) if ($m->{event} // '') eq 'media';
+    }
+    return ($audio, undef);
+}
+
+# nginx's file reads ("read: fd, buf, size, offset") in the runs the
+# worker made between two returns to its event loop
+sub read_runs {
+    my ($log) = @_;
+    my (@runs, $n);
+    for (split /\n/, $log) {
+        if (/\bread: \d+, \S+, \d+, \d+/) {
+            $n++;
+        } elsif (/reply read on at the next turn/ && $n) {
+            push @runs, $n;
+            $n = 0;
+        }
+    }
+    push @runs, $n if $n;
+    return @runs;
+}
+
+# a reply nginx hands over as a file: all of it, in order, a piece at a
+# time with writes to the caller in between
+
+$c = twilio('/big/whole');
+my ($audio, $mark) = heard($c);
+ok($mark, 'file: the greeting is marked');
+is(length $audio, length $big, 'file: all of it is heard');
+ok($audio eq $big, 'file: byte for byte, in order');
+hang_up($c);
+my @runs = read_runs(VoiceTest::slurp("$dir/logs/big.log"));
+cmp_ok(scalar @runs, '>', 1, 'file: read in more than one turn');
+cmp_ok((sort { $b <=> $a } @runs)[0] // 0, '<=', 16,
+    'file: no turn reads over 64 KiB');
+
+# the call ends while the file is read: reading stops there
+
+$c = twilio('/stuck/never-reads');
+ok(soon(sub { $t->error_log =~ /peer is not reading/ }),
+    'stuck: the call is closed');
+close $c->socket;
+my $stuck = VoiceTest::slurp("$dir/logs/stuck.log");
+my ($after) = $stuck =~ /peer is not reading[^\n]*\n(.*)/s;
+my $reads = () = ($after // '') =~ /\bread: \d+, \S+, \d+, \d+/g;
+is($reads, 0, 'stuck: no read of the file after the call ended');
+my $read = 0;
+$read += $1 while $stuck =~ /\bread: \d+, \S+, (\d+), \d+/g;
+cmp_ok($read, '<', 32 * length $big, 'stuck: the file is not read out');
 
 $t->stop;
 
