@@ -276,9 +276,10 @@ ngx_http_voice_llm_done(ngx_http_voice_provider_req_t *pr)
     } else {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "voice: llm provider \"%V\" failed with status "
-                      "%ui%s, turn dropped", &llm->conf->uri, pr->status,
+                      "%ui%s, turn dropped%V", &llm->conf->uri, pr->status,
                       pr->ok ? " (error event)"
-                             : ngx_http_voice_provider_cut_short(pr));
+                             : ngx_http_voice_provider_cut_short(pr),
+                      ngx_http_voice_provider_error_body(pr));
     }
 
     llm->on_done(llm->data, 0);

@@ -27,6 +27,8 @@
 
 #include "ngx_http_voice_mem.h"
 #include "ngx_http_voice_provider.h"
+#include "voice_json.h"
+#include "voice_utf8.h"
 
 
 /*
@@ -39,6 +41,12 @@
 
 /* locations told that they buffer, at most */
 #define NGX_HTTP_VOICE_PROVIDER_TOLD   16
+
+/*
+ * The bytes of a failed reply that its error line shows; kept with room
+ * for a UTF-8 sequence that runs past them, so that none is cut in two.
+ */
+#define NGX_HTTP_VOICE_PROVIDER_ERROR  200
 
 
 /* a provider request and its pool; callers see only "preq" */
@@ -54,6 +62,11 @@ typedef struct {
     ngx_event_t                    reading;
 
     ngx_int_t                      rc;            /* how nginx ended it */
+
+    /* the start of an error reply, and the same escaped for its log line */
+    u_char                         error[NGX_HTTP_VOICE_PROVIDER_ERROR + 3];
+    size_t                         error_len;
+    ngx_str_t                      error_body;
 
     unsigned                       closed:1;      /* finalized by cancel */
     unsigned                       ending:1;      /* ended, still unread */
@@ -98,6 +111,8 @@ static ngx_int_t ngx_http_voice_provider_body_filter(
     ngx_http_request_t *r, ngx_chain_t *in);
 static ngx_int_t ngx_http_voice_provider_hand(
     ngx_http_voice_provider_pooled_t *px, ngx_buf_t *b, size_t *budget);
+static void ngx_http_voice_provider_data(
+    ngx_http_voice_provider_pooled_t *px, u_char *p, size_t n);
 static ngx_int_t ngx_http_voice_provider_keep(
     ngx_http_voice_provider_pooled_t *px, ngx_buf_t *b);
 static void ngx_http_voice_provider_read_on(ngx_event_t *ev);
@@ -687,6 +702,52 @@ ngx_http_voice_provider_body_free(ngx_http_voice_provider_req_t *pr)
 }
 
 
+/*
+ * The start of an error reply for the caller's line in the log, escaped
+ * as in JSON so that none of its bytes can end that line or forge
+ * another (control bytes as escapes, what is not UTF-8 as U+FFFD).
+ */
+
+ngx_str_t *
+ngx_http_voice_provider_error_body(ngx_http_voice_provider_req_t *pr)
+{
+    size_t                             len;
+    u_char                            *p;
+    ngx_http_voice_provider_pooled_t  *px;
+
+    static ngx_str_t  none = ngx_string("");
+
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+
+    if (px->error_body.len) {
+        return &px->error_body;
+    }
+
+    len = voice_utf8_cut(px->error, px->error_len,
+                         NGX_HTTP_VOICE_PROVIDER_ERROR);
+
+    if (len == 0) {
+        return &none;
+    }
+
+    p = ngx_pnalloc(px->pool, sizeof(": \"\"") - 1
+                              + voice_json_escape(NULL, px->error, len));
+    if (p == NULL) {
+        return &none;
+    }
+
+    px->error_body.data = p;
+
+    p = ngx_cpymem(p, ": \"", 3);
+    p += voice_json_escape(p, px->error, len);
+    *p++ = '"';
+
+    px->error_body.len = p - px->error_body.data;
+
+    return &px->error_body;
+}
+
+
 /* a 2xx answer that still failed: the body ended before it was whole */
 
 const char *
@@ -866,7 +927,7 @@ ngx_http_voice_provider_hand(ngx_http_voice_provider_pooled_t *px,
         size = b->last - b->pos;
 
         if (size && !pr->cancelled && !pr->stream->done && pr->on_data) {
-            pr->on_data(pr, b->pos, size);
+            ngx_http_voice_provider_data(px, b->pos, size);
         }
 
         b->pos = b->last;
@@ -903,7 +964,7 @@ ngx_http_voice_provider_hand(ngx_http_voice_provider_pooled_t *px,
             b->file_pos += n;
             *budget -= n;
 
-            pr->on_data(pr, buf, n);
+            ngx_http_voice_provider_data(px, buf, n);
         }
 
         b->file_pos = b->file_last;
@@ -914,6 +975,27 @@ ngx_http_voice_provider_hand(ngx_http_voice_provider_pooled_t *px,
     }
 
     return NGX_OK;
+}
+
+
+/* to the caller; of an error reply the start is kept for its log line */
+
+static void
+ngx_http_voice_provider_data(ngx_http_voice_provider_pooled_t *px, u_char *p,
+    size_t n)
+{
+    size_t                          k;
+    ngx_http_voice_provider_req_t  *pr;
+
+    pr = &px->preq;
+
+    if (pr->status < 200 || pr->status >= 300) {
+        k = ngx_min(n, sizeof(px->error) - px->error_len);
+        ngx_memcpy(px->error + px->error_len, p, k);
+        px->error_len += k;
+    }
+
+    pr->on_data(pr, p, n);
 }
 
 

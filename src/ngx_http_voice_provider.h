@@ -63,6 +63,13 @@ ngx_http_voice_provider_req_t *ngx_http_voice_provider_request(
  */
 void ngx_http_voice_provider_cancel(ngx_http_voice_provider_req_t *pr);
 
+/*
+ * For a reply with an error status, its body's first 200 bytes escaped
+ * as in JSON, as ": \"...\"" to end the caller's error line; else ""
+ */
+ngx_str_t *ngx_http_voice_provider_error_body(
+    ngx_http_voice_provider_req_t *pr);
+
 /* " (response cut short)" for a 2xx reply that ended early, else "" */
 const char *ngx_http_voice_provider_cut_short(
     ngx_http_voice_provider_req_t *pr);

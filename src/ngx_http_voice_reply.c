@@ -483,8 +483,9 @@ ngx_http_voice_reply_tts_done(ngx_http_voice_provider_req_t *pr)
 
         ngx_log_error(NGX_LOG_ERR, reply->stream->connection->log, 0,
                       "voice: tts provider \"%V\" failed with status %ui%s, "
-                      "sentence %ui dropped", &reply->conf->uri, pr->status,
-                      ngx_http_voice_provider_cut_short(pr), s->index);
+                      "sentence %ui dropped%V", &reply->conf->uri,
+                      pr->status, ngx_http_voice_provider_cut_short(pr),
+                      s->index, ngx_http_voice_provider_error_body(pr));
     }
 
     ngx_http_voice_reply_pump(reply);

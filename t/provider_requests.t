@@ -7,7 +7,8 @@
 # provider), while it connects, mid-reply; nothing of it is left behind.
 # A reply nginx put in a file is read a piece at a time, and no further
 # once the call is over; a streamed provider's location that buffers is
-# told once.
+# told once.  A failed request's line in the log has the start of the
+# provider's error body, escaped.
 
 use strict;
 use warnings;
@@ -48,8 +49,15 @@ my @fillers = map {
     IO::Socket::INET->new(PeerAddr => "127.0.0.1:$bh") or die "connect: $!"
 } 1 .. 2;
 
+# a provider's error body that would forge a log line unescaped, and
+# runs past the 200 bytes logged
+my $forged = "oops\nvoice: forged line\r\n\x01\x1b[31m\xff\xfe"
+    . ('x' x 250) . 'TAIL';
+(my $forged_conf = $forged) =~ s/\n/\\n/g;
+$forged_conf =~ s/\r/\\r/g;
+
 # a provider that hands the request on to /_stt with X-Accel-Redirect
-my $accel = <<'HTTP';
+my $accel = <<'HTTP' . <<"BAD";
     server {
         listen 127.0.0.1:%%PORT2%%;
 
@@ -61,8 +69,12 @@ my $accel = <<'HTTP';
         location /files/ {
             alias %%PREFIX%%/;
         }
-    }
 HTTP
+        location = /bad {
+            return 500 "$forged_conf";
+        }
+    }
+BAD
 
 $t->run_agent($fake, <<"CONF", http => $accel);
         location /failover/ {
@@ -83,6 +95,20 @@ $t->run_agent($fake, <<"CONF", http => $accel);
         location /accel/ {
             voice_media_stream agent;
             voice_stt /_stt_accel;
+        }
+
+        location /media/ {
+            voice_media_stream agent;
+        }
+
+        location /bad/ {
+            voice_media_stream agent;
+            voice_stt /_stt_bad;
+        }
+
+        location = /_stt_bad {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT2%%/bad;
         }
 
         location /cancel/ {
@@ -373,6 +399,32 @@ ok(soon(sub { $fake->requests('stt') == 1 }), 'mid-request: it is sent');
 media($c, tone => 400);
 ok($fake->closed('stt'), 'mid-request: cancelled, the connection is closed');
 hang_up($c);
+
+# a failed request's error line: the status and the first 200 bytes of
+# the provider's body, escaped as in JSON (U+FFFD for what is not UTF-8)
+
+$fake->reset;
+turn('/bad/a');
+my $logged = 'oops\nvoice: forged line\r\n\u0001\u001b[31m'
+    . "\xef\xbf\xbd\xef\xbf\xbd" . ('x' x 167);
+like($t->error_log, qr/\[error\].* voice: stt provider "\/_stt_bad" failed with status 500, turn dropped: "\Q$logged\E"(,| while)/,
+    'error body: logged with the status, escaped, cut at 200 bytes');
+unlike($t->error_log, qr/^voice: forged/m, 'error body: forges no line');
+unlike($t->error_log, qr/TAIL/, 'error body: nothing past 200 bytes');
+is(scalar(() = $t->error_log =~ /_stt_bad" failed/g), 1,
+    'error body: one line for the failure');
+
+my $json = '{\"error\":{\"message\":\"fake failure\",\"type\":\"x\"}}';
+
+$fake->reset->transcripts($q)->fail(llm => 503);
+turn('/media/llm-503');
+like($t->error_log, qr/llm provider "\/_llm" failed with status 503, turn dropped: "\Q$json\E"/,
+    'error body: the LLM\'s');
+
+$fake->reset->transcripts($q)->replies('Nine to five.')->fail(tts => 500);
+turn('/media/tts-500');
+like($t->error_log, qr/tts provider "\/_tts" failed with status 500, sentence 0 dropped: "\Q$json\E"/,
+    'error body: the TTS\'s');
 
 # a streamed provider's location that buffers: told once per location
 
