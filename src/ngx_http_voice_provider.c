@@ -7,7 +7,10 @@
  * operator's internal locations (voice_stt, voice_llm, voice_tts).  They
  * run in the background, so they never take over the WebSocket's events;
  * their response never reaches the client: our header and body filters
- * take it and hand the bytes to the call as the upstream delivers them.
+ * take it and hand the bytes to the call as the upstream delivers them,
+ * a temporary file a turn of the event loop at a time.  The location is
+ * the operator's nginx: it may send the request on (error_page,
+ * try_files, X-Accel-Redirect), and the filters follow it there.
  *
  * A subrequest allocates from its request's pool, and the call's pool
  * lives as long as the call: about 57 KB a turn, 28 MB over 500 turns.
@@ -56,7 +59,7 @@ typedef struct {
     ngx_pool_t                    *pool;
     ngx_queue_t                    queue;
 
-    /* the reply's buffers not handed over yet, in order, and their turn */
+    /* the reply's buffers not handed over yet, in order; the next turn's */
     ngx_chain_t                   *unread;
     ngx_chain_t                  **unread_end;
     ngx_event_t                    reading;
