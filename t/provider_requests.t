@@ -16,8 +16,9 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use VoiceTest;
+use IO::Socket::INET;
 use Time::HiRes qw(sleep);
+use VoiceTest;
 use VoiceAudio qw(speak ulaw_linear);
 use VoiceWS;
 use FakeProvider;
@@ -56,8 +57,9 @@ my $forged = "oops\nvoice: forged line\r\n\x01\x1b[31m\xff\xfe"
 (my $forged_conf = $forged) =~ s/\n/\\n/g;
 $forged_conf =~ s/\r/\\r/g;
 
-# a provider that hands the request on to /_stt with X-Accel-Redirect
-my $accel = <<'HTTP' . <<"BAD";
+# providers nginx plays: one that hands the request on to /_stt with
+# X-Accel-Redirect, the files of the big replies, the forged error body
+my $providers = <<'HTTP' . <<"BAD";
     server {
         listen 127.0.0.1:%%PORT2%%;
 
@@ -76,7 +78,13 @@ HTTP
     }
 BAD
 
-$t->run_agent($fake, <<"CONF", http => $accel);
+$t->run_agent($fake, <<"CONF", http => $providers);
+        location /media/ {
+            voice_media_stream agent;
+        }
+
+        # provider locations that send the request on
+
         location /failover/ {
             voice_media_stream agent;
             voice_stt /_stt_failover;
@@ -97,19 +105,40 @@ $t->run_agent($fake, <<"CONF", http => $accel);
             voice_stt /_stt_accel;
         }
 
-        location /media/ {
-            voice_media_stream agent;
-        }
-
-        location /bad/ {
-            voice_media_stream agent;
-            voice_stt /_stt_bad;
-        }
-
-        location = /_stt_bad {
+        # the provider's error statuses go to the backup provider
+        location = /_stt_failover {
             internal;
-            proxy_pass http://127.0.0.1:%%PORT2%%/bad;
+            proxy_pass http://127.0.0.1:$p/stt;
+            proxy_intercept_errors on;
+            error_page 500 502 503 504 = \@stt_backup;
         }
+
+        # nginx's own 502: the provider cannot be reached
+        location = /_stt_down {
+            internal;
+            proxy_pass http://127.0.0.1:$closed/stt;
+            error_page 502 504 = \@stt_backup;
+        }
+
+        # a named location's proxy_pass takes no URI: rewrite sets it
+        location \@stt_backup {
+            rewrite ^ /stt break;
+            proxy_pass http://127.0.0.1:$b;
+        }
+
+        # an internal redirect to the ordinary STT location
+        location = /_stt_handed_on {
+            internal;
+            root $dir/none;
+            try_files \$uri /_stt;
+        }
+
+        location = /_stt_accel {
+            internal;
+            proxy_pass http://127.0.0.1:%%PORT2%%/accel;
+        }
+
+        # cancelling: short endpointing, so a batch of audio holds a turn
 
         location /cancel/ {
             voice_media_stream agent;
@@ -124,7 +153,14 @@ $t->run_agent($fake, <<"CONF", http => $accel);
             voice_stt /_stt_slow;
         }
 
-        # the LLM and TTS locations keep proxy_buffering on
+        location = /_stt_slow {
+            internal;
+            proxy_pass http://127.0.0.1:$bh/stt;
+            proxy_connect_timeout 30s;
+        }
+
+        # buffering: the LLM and TTS locations keep proxy_buffering on
+
         location /buffered/ {
             voice_media_stream agent;
             voice_llm /_llm_buffered;
@@ -178,47 +214,19 @@ $t->run_agent($fake, <<"CONF", http => $accel);
             proxy_buffers 4 4k;
         }
 
-        location = /_stt_slow {
-            internal;
-            proxy_pass http://127.0.0.1:$bh/stt;
-            proxy_connect_timeout 30s;
+        # a provider's error body
+
+        location /bad/ {
+            voice_media_stream agent;
+            voice_stt /_stt_bad;
         }
 
-        # the provider's error statuses go to the backup provider
-        location = /_stt_failover {
+        location = /_stt_bad {
             internal;
-            proxy_pass http://127.0.0.1:$p/stt;
-            proxy_intercept_errors on;
-            error_page 500 502 503 504 = \@stt_backup;
-        }
-
-        # nginx's own 502: the provider cannot be reached
-        location = /_stt_down {
-            internal;
-            proxy_pass http://127.0.0.1:$closed/stt;
-            error_page 502 504 = \@stt_backup;
-        }
-
-        # a named location's proxy_pass takes no URI: rewrite sets it
-        location \@stt_backup {
-            rewrite ^ /stt break;
-            proxy_pass http://127.0.0.1:$b;
-        }
-
-        # an internal redirect to the ordinary STT location
-        location = /_stt_handed_on {
-            internal;
-            root $dir/none;
-            try_files \$uri /_stt;
-        }
-
-        location = /_stt_accel {
-            internal;
-            proxy_pass http://127.0.0.1:%%PORT2%%/accel;
+            proxy_pass http://127.0.0.1:%%PORT2%%/bad;
         }
 CONF
 
-speak("$dir/q.wav", 'What are your opening hours today?', 150);
 
 # TTS audio that tells its bytes apart: 512 KiB, 64 s of μ-law; and 16
 # MiB, more than the kernel's socket buffers take
@@ -227,6 +235,7 @@ VoiceTest::spit("$dir/big.ulaw", $big);
 VoiceTest::spit("$dir/huge.ulaw", $big x 32);
 
 my $q = 'What are your opening hours today?';
+speak("$dir/q.wav", $q, 150);
 
 sub turn {
     my ($path) = @_;
@@ -303,10 +312,15 @@ for my $u (0 .. 255) {
     $loud = $u if abs(ulaw_linear($u) - 8000) < abs(ulaw_linear($loud) - 8000);
 }
 
+# media($c, tone => ms, quiet => ms, ..., and => bytes): one write
 sub media {
     my ($c, @parts) = @_;
     my $bytes = '';
     while (my ($what, $ms) = splice @parts, 0, 2) {
+        if ($what eq 'and') {
+            $bytes .= $ms;
+            next;
+        }
         for (1 .. $ms / 20) {
             # a 400 Hz square wave or digital silence, 20 ms a message
             my $f = $what eq 'tone'
@@ -339,11 +353,18 @@ sub soon {
     return 0;
 }
 
-sub hang_up {
+# Twilio's hang-up: a stop message and the close frame
+sub stop_and_close {
     my ($c) = @_;
-    $c->send_json({ event => 'stop', sequenceNumber => ++$c->{seq},
-        streamSid => 'MZ0123456789abcdef0123456789abcdef' });
-    $c->send_frame(op => 8, payload => pack('n', 1000));
+    return VoiceWS::frame(op => 1, payload => VoiceWS::encode({
+            event => 'stop', sequenceNumber => '' . ++$c->{seq},
+            streamSid => 'MZ0123456789abcdef0123456789abcdef' }))
+        . VoiceWS::frame(op => 8, payload => pack('n', 1000));
+}
+
+sub hang_up {
+    my ($c, $sent) = @_;
+    $c->send_raw(stop_and_close($c)) unless $sent;
     $c->read_close(5);
     close $c->socket;
 }
@@ -374,8 +395,8 @@ like($t->error_log, qr/caller went on speaking, utterance continues/,
 
 $fake->reset->transcripts($q);
 $c = twilio('/cancel/hang-up');
-media($c, tone => 400, quiet => 240);
-hang_up($c);
+media($c, tone => 400, quiet => 240, and => stop_and_close($c));
+hang_up($c, 'sent');
 sleep 1;
 is(scalar $fake->requests('stt'), 0,
     'hang-up: the request never reached the provider');
