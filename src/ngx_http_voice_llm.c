@@ -160,6 +160,7 @@ ngx_http_voice_llm_start(ngx_http_voice_llm_t *llm)
     llm->pr->on_data = ngx_http_voice_llm_data;
     llm->pr->on_done = ngx_http_voice_llm_done;
     llm->pr->data = llm;
+    llm->pr->streamed = 1;
 
     return NGX_OK;
 }
@@ -279,9 +280,10 @@ ngx_http_voice_llm_done(ngx_http_voice_provider_req_t *pr)
     } else {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "voice: llm provider \"%V\" failed with status "
-                      "%ui%s, turn dropped", &llm->conf->uri, pr->status,
+                      "%ui%s, turn dropped%V", &llm->conf->uri, pr->status,
                       pr->ok ? " (error event)"
-                             : ngx_http_voice_provider_cut_short(pr));
+                             : ngx_http_voice_provider_cut_short(pr),
+                      ngx_http_voice_provider_error_body(pr));
     }
 
     llm->on_done(llm->data, 0);

@@ -7,7 +7,10 @@
  * operator's internal locations (voice_stt, voice_llm, voice_tts).  They
  * run in the background, so they never take over the WebSocket's events;
  * their response never reaches the client: our header and body filters
- * take it and hand the bytes to the call as the upstream delivers them.
+ * take it and hand the bytes to the call as the upstream delivers them,
+ * a temporary file a turn of the event loop at a time.  The location is
+ * the operator's nginx: it may send the request on (error_page,
+ * try_files, X-Accel-Redirect), and the filters follow it there.
  *
  * A subrequest allocates from its request's pool, and the call's pool
  * lives as long as the call: about 57 KB a turn, 28 MB over 500 turns.
@@ -27,8 +30,27 @@
 
 #include "ngx_http_voice_mem.h"
 #include "ngx_http_voice_metrics.h"
-#include "ngx_http_voice_module.h"
 #include "ngx_http_voice_provider.h"
+#include "voice_json.h"
+#include "voice_utf8.h"
+
+
+/*
+ * A reply nginx hands over in a file (a buffered reply that outgrew
+ * proxy_buffers) is read this much an event loop turn at most, in reads
+ * of NGX_HTTP_VOICE_PROVIDER_READ, the rest from a posted event.
+ */
+#define NGX_HTTP_VOICE_PROVIDER_TURN   32768
+#define NGX_HTTP_VOICE_PROVIDER_READ   4096
+
+/* locations told that they buffer, at most */
+#define NGX_HTTP_VOICE_PROVIDER_TOLD   16
+
+/*
+ * The bytes of a failed reply that its error line shows; kept with room
+ * for a UTF-8 sequence that runs past them, so that none is cut in two.
+ */
+#define NGX_HTTP_VOICE_PROVIDER_ERROR  200
 
 
 /* a provider request and its pool; callers see only "preq" */
@@ -37,7 +59,22 @@ typedef struct {
     ngx_http_voice_provider_req_t  preq;
     ngx_pool_t                    *pool;
     ngx_queue_t                    queue;
+
+    /* the reply's buffers not handed over yet, in order; the next turn's */
+    ngx_chain_t                   *unread;
+    ngx_chain_t                  **unread_end;
+    ngx_event_t                    reading;
+
+    ngx_int_t                      rc;            /* how nginx ended it */
+
+    /* the start of an error reply, and the same escaped for its log line */
+    u_char                         error[NGX_HTTP_VOICE_PROVIDER_ERROR + 3];
+    size_t                         error_len;
+    ngx_str_t                      error_body;
+
     unsigned                       closed:1;      /* finalized by cancel */
+    unsigned                       ending:1;      /* ended, still unread */
+    unsigned                       lost:1;        /* a file read failed */
 } ngx_http_voice_provider_pooled_t;
 
 
@@ -51,8 +88,16 @@ typedef struct {
 
 static ngx_http_voice_provider_list_t *ngx_http_voice_provider_list(
     ngx_http_request_t *r);
+static ngx_int_t ngx_http_voice_provider_precontent(ngx_http_request_t *r);
+static void ngx_http_voice_provider_closed(ngx_http_voice_provider_req_t *pr);
+static ngx_http_voice_provider_req_t *ngx_http_voice_provider_get(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_voice_provider_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static void ngx_http_voice_provider_end(ngx_http_voice_provider_req_t *pr,
+    ngx_int_t rc);
+static ngx_uint_t ngx_http_voice_provider_error_page(ngx_http_request_t *sr,
+    ngx_int_t rc);
 static void ngx_http_voice_provider_finished(
     ngx_http_voice_provider_req_t *pr);
 static void ngx_http_voice_provider_sweep(ngx_event_t *ev);
@@ -64,12 +109,30 @@ static void ngx_http_voice_provider_body_free(
 static void ngx_http_voice_provider_list_cleanup(void *data);
 static ngx_int_t ngx_http_voice_provider_header_filter(
     ngx_http_request_t *r);
+static void ngx_http_voice_provider_buffered(ngx_http_request_t *r,
+    ngx_http_voice_provider_req_t *pr);
 static ngx_int_t ngx_http_voice_provider_body_filter(
     ngx_http_request_t *r, ngx_chain_t *in);
+static ngx_int_t ngx_http_voice_provider_hand(
+    ngx_http_voice_provider_pooled_t *px, ngx_buf_t *b, size_t *budget);
+static void ngx_http_voice_provider_data(
+    ngx_http_voice_provider_pooled_t *px, u_char *p, size_t n);
+static ngx_int_t ngx_http_voice_provider_keep(
+    ngx_http_voice_provider_pooled_t *px, ngx_buf_t *b);
+static void ngx_http_voice_provider_read_on(ngx_event_t *ev);
+static void ngx_http_voice_provider_read(
+    ngx_http_voice_provider_pooled_t *px);
+static void ngx_http_voice_provider_unread_drop(
+    ngx_http_voice_provider_pooled_t *px);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+/* the locations told that they buffer, in this worker's cycle */
+static ngx_cycle_t               *ngx_http_voice_provider_told_cycle;
+static ngx_http_core_loc_conf_t  *ngx_http_voice_provider_told[
+                                      NGX_HTTP_VOICE_PROVIDER_TOLD];
 
 
 ngx_http_voice_provider_req_t *
@@ -117,6 +180,12 @@ ngx_http_voice_provider_request(ngx_http_voice_stream_t *st, ngx_str_t *uri,
     }
 
     px->pool = pool;
+    px->unread_end = &px->unread;
+
+    px->reading.handler = ngx_http_voice_provider_read_on;
+    px->reading.data = px;
+    px->reading.log = r->connection->log;
+
     pr = &px->preq;
 
     pr->stream = st;
@@ -199,8 +268,6 @@ ngx_http_voice_provider_request(ngx_http_voice_stream_t *st, ngx_str_t *uri,
 
     pr->sr = sr;
 
-    ngx_http_set_ctx(sr, pr, ngx_http_voice_module);
-
     sr->variables = vars;
 
     sr->headers_in = headers_in;
@@ -282,7 +349,9 @@ ngx_http_voice_provider_list(ngx_http_request_t *r)
 /*
  * Stops forwarding at once; the upstream connection is closed through its
  * own cleanup, which is safe outside the upstream's handlers.  A request
- * not started yet runs with its output dropped.
+ * with no upstream yet (posted and not run, waiting in an earlier phase,
+ * between two locations) ends when it reaches the precontent phase, so
+ * that its upstream never connects.
  */
 
 void
@@ -291,48 +360,146 @@ ngx_http_voice_provider_cancel(ngx_http_voice_provider_req_t *pr)
     ngx_http_upstream_t               *u;
     ngx_http_voice_provider_pooled_t  *px;
 
-    if (pr == NULL || pr->done || pr->cancelled) {
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+
+    if (pr == NULL || pr->cancelled || (pr->done && !px->ending)) {
         return;
     }
 
     pr->cancelled = 1;
 
+    if (px->unread) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
+                       "voice: %s request cancelled, its reply left unread",
+                       pr->name);
+
+        ngx_http_voice_provider_unread_drop(px);
+    }
+
+    if (px->ending) {
+
+        /* nginx is done with it already */
+
+        px->ending = 0;
+        ngx_http_voice_provider_finished(pr);
+        return;
+    }
+
     u = pr->sr->upstream;
 
-    if (u && u->cleanup && *u->cleanup) {
+    if (u == NULL || u->cleanup == NULL || *u->cleanup == NULL) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
-                       "voice: %s request cancelled", pr->name);
-
-        /*
-         * The upstream finalizes the subrequest with NGX_DONE, which
-         * never reaches the post-subrequest handler: it ends here.
-         */
-
-        px = (ngx_http_voice_provider_pooled_t *) pr;
-        px->closed = 1;
-        pr->done = 1;
-
-        (*u->cleanup)(pr->sr);
-
-        ngx_http_voice_provider_finished(pr);
+                       "voice: %s request cancelled before its upstream",
+                       pr->name);
+        return;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
+                   "voice: %s request cancelled", pr->name);
+
+    /*
+     * The upstream finalizes the subrequest with NGX_DONE, which never
+     * reaches the post-subrequest handler: it ends here.
+     */
+
+    ngx_http_voice_provider_closed(pr);
+
+    (*u->cleanup)(pr->sr);
+
+    ngx_http_voice_provider_finished(pr);
+}
+
+
+/*
+ * A cancelled request that comes to its content phase ends there, as the
+ * upstream's cleanup would end it: finalized with NGX_DONE, which gives
+ * back its reference to the call's request.
+ */
+
+static ngx_int_t
+ngx_http_voice_provider_precontent(ngx_http_request_t *r)
+{
+    ngx_http_voice_provider_req_t  *pr;
+
+    pr = ngx_http_voice_provider_get(r);
+
+    if (pr == NULL || !pr->cancelled || pr->done) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "voice: %s request ends before its upstream", pr->name);
+
+    ngx_http_voice_provider_closed(pr);
+
+    ngx_http_finalize_request(r, NGX_DONE);
+
+    ngx_http_voice_provider_finished(pr);
+
+    return NGX_DONE;
+}
+
+
+/* ended by us, where nginx's finalization never marks it done */
+
+static void
+ngx_http_voice_provider_closed(ngx_http_voice_provider_req_t *pr)
+{
+    ngx_http_voice_provider_pooled_t  *px;
+
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+    px->closed = 1;
+    pr->done = 1;
+}
+
+
+/*
+ * The provider request a subrequest serves.  An internal redirect (an
+ * error_page, try_files, X-Accel-Redirect) clears the subrequest's
+ * module contexts; its post-subrequest handler and data stay.
+ */
+
+static ngx_http_voice_provider_req_t *
+ngx_http_voice_provider_get(ngx_http_request_t *r)
+{
+    if (r == r->main
+        || r->post_subrequest == NULL
+        || r->post_subrequest->handler != ngx_http_voice_provider_done)
+    {
+        return NULL;
+    }
+
+    return r->post_subrequest->data;
 }
 
 
 /*
  * Called when the subrequest is finalized, possibly more than once.  An
  * error returned here would end the call, so every ending is NGX_OK (or
- * NGX_DONE as it came) and the failure goes to the call instead.
+ * NGX_DONE as it came) and the failure goes to the call instead.  The
+ * one exception is an error status the location has an error_page for,
+ * returned as it came so that nginx goes on there: that is how a
+ * provider location fails over to another provider.
  */
 
 static ngx_int_t
 ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
     ngx_int_t rc)
 {
-    ngx_http_voice_provider_req_t  *pr = data;
+    ngx_http_voice_provider_req_t     *pr = data;
+    ngx_http_voice_provider_pooled_t  *px;
 
     if (pr->done) {
         return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
+    }
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE && !pr->header && !pr->cancelled
+        && !pr->stream->done && ngx_http_voice_provider_error_page(sr, rc))
+    {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                       "voice: %s request goes to the error_page for %i",
+                       pr->name, rc);
+        return rc;
     }
 
     pr->done = 1;
@@ -344,10 +511,33 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
         pr->status = (rc == NGX_OK) ? NGX_HTTP_BAD_GATEWAY : 0;
     }
 
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+
+    if (px->unread) {
+
+        /* the end is told once the rest of the reply is read */
+
+        px->rc = rc;
+        px->ending = 1;
+
+        return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
+    }
+
+    ngx_http_voice_provider_end(pr, rc);
+
+    return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
+}
+
+
+/* the whole reply is handed over: the caller learns how it went */
+
+static void
+ngx_http_voice_provider_end(ngx_http_voice_provider_req_t *pr, ngx_int_t rc)
+{
     pr->ok = (rc == NGX_OK || rc == NGX_DONE) && pr->header
              && pr->status >= 200 && pr->status < 300 && pr->last;
 
-    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
                    "voice: %s request done rc:%i status:%ui ok:%ui",
                    pr->name, rc, pr->status, pr->ok);
 
@@ -356,8 +546,44 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
     }
 
     ngx_http_voice_provider_finished(pr);
+}
 
-    return (rc == NGX_DONE) ? NGX_DONE : NGX_OK;
+
+/*
+ * Whether nginx will serve an error_page for rc: the test that
+ * ngx_http_special_response_handler() makes.  Not for the statuses that
+ * close the connection, which is the call's.
+ */
+
+static ngx_uint_t
+ngx_http_voice_provider_error_page(ngx_http_request_t *sr, ngx_int_t rc)
+{
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (rc == NGX_HTTP_REQUEST_TIME_OUT
+        || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST
+        || rc == NGX_HTTP_CLOSE)
+    {
+        return 0;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(sr, ngx_http_core_module);
+
+    if (sr->error_page || clcf->error_pages == NULL || sr->uri_changes == 0) {
+        return 0;
+    }
+
+    err_page = clcf->error_pages->elts;
+
+    for (i = 0; i < clcf->error_pages->nelts; i++) {
+        if (err_page[i].status == rc) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -432,7 +658,7 @@ ngx_http_voice_provider_idle(ngx_http_request_t *sr,
     ngx_http_log_ctx_t         *ctx;
     ngx_http_posted_request_t  *p;
 
-    if (!sr->done && !px->closed) {
+    if ((!sr->done && !px->closed) || px->ending) {
         return 0;
     }
 
@@ -471,6 +697,14 @@ ngx_http_voice_provider_free(ngx_http_voice_provider_pooled_t *px)
 
     ngx_http_voice_provider_body_free(pr);
 
+    if (px->unread) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
+                       "voice: %s request freed, its reply left unread",
+                       pr->name);
+
+        ngx_http_voice_provider_unread_drop(px);
+    }
+
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
                    "voice: %s request freed", pr->name);
 
@@ -485,6 +719,52 @@ ngx_http_voice_provider_body_free(ngx_http_voice_provider_req_t *pr)
         ngx_http_voice_mem_free(NULL, pr->body);
         pr->body = NULL;
     }
+}
+
+
+/*
+ * The start of an error reply for the caller's line in the log, escaped
+ * as in JSON so that none of its bytes can end that line or forge
+ * another (control bytes as escapes, what is not UTF-8 as U+FFFD).
+ */
+
+ngx_str_t *
+ngx_http_voice_provider_error_body(ngx_http_voice_provider_req_t *pr)
+{
+    size_t                             len;
+    u_char                            *p;
+    ngx_http_voice_provider_pooled_t  *px;
+
+    static ngx_str_t  none = ngx_string("");
+
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+
+    if (px->error_body.len) {
+        return &px->error_body;
+    }
+
+    len = voice_utf8_cut(px->error, px->error_len,
+                         NGX_HTTP_VOICE_PROVIDER_ERROR);
+
+    if (len == 0) {
+        return &none;
+    }
+
+    p = ngx_pnalloc(px->pool, sizeof(": \"\"") - 1
+                              + voice_json_escape(NULL, px->error, len));
+    if (p == NULL) {
+        return &none;
+    }
+
+    px->error_body.data = p;
+
+    p = ngx_cpymem(p, ": \"", 3);
+    p += voice_json_escape(p, px->error, len);
+    *p++ = '"';
+
+    px->error_body.len = p - px->error_body.data;
+
+    return &px->error_body;
 }
 
 
@@ -532,11 +812,7 @@ ngx_http_voice_provider_header_filter(ngx_http_request_t *r)
 {
     ngx_http_voice_provider_req_t  *pr;
 
-    if (r == r->main) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    pr = ngx_http_get_module_ctx(r, ngx_http_voice_module);
+    pr = ngx_http_voice_provider_get(r);
 
     if (pr == NULL) {
         return ngx_http_next_header_filter(r);
@@ -545,81 +821,343 @@ ngx_http_voice_provider_header_filter(ngx_http_request_t *r)
     pr->header = 1;
     pr->status = r->headers_out.status;
 
-    /* file buffers are read for us below in the chain: take memory */
-    r->filter_need_in_memory = 1;
+    if (pr->streamed && r->upstream && r->upstream->buffering) {
+        ngx_http_voice_provider_buffered(r, pr);
+    }
 
     return NGX_OK;
 }
 
 
+/*
+ * A streamed reply that nginx buffers reaches the call only once the
+ * provider is done: a background subrequest is never the connection's
+ * active request, and nginx's pipe writes to any other only at the end,
+ * from a temporary file past proxy_buffers; with no room left there
+ * (proxy_max_temp_file_size) it stops reading the provider for good.
+ * Said once per location and worker, with the fix.
+ */
+
+static void
+ngx_http_voice_provider_buffered(ngx_http_request_t *r,
+    ngx_http_voice_provider_req_t *pr)
+{
+    ngx_uint_t                  i;
+    ngx_http_core_loc_conf_t   *clcf, **told;
+
+    told = ngx_http_voice_provider_told;
+
+    if (ngx_http_voice_provider_told_cycle != ngx_cycle) {
+        ngx_http_voice_provider_told_cycle = (ngx_cycle_t *) ngx_cycle;
+        ngx_memzero(told, sizeof(ngx_http_voice_provider_told));
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    for (i = 0; i < NGX_HTTP_VOICE_PROVIDER_TOLD; i++) {
+        if (told[i] == clcf) {
+            return;
+        }
+
+        if (told[i] == NULL) {
+            break;
+        }
+    }
+
+    if (i == NGX_HTTP_VOICE_PROVIDER_TOLD) {
+        return;
+    }
+
+    told[i] = clcf;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "voice: %s location \"%V\" buffers the provider's reply, "
+                  "which then reaches the call only once it ends, or never "
+                  "if it outgrows proxy_buffers and the temporary file: set "
+                  "\"proxy_buffering off\" there", pr->name, &clcf->name);
+}
+
+
+/*
+ * The reply goes to the caller as it comes, and no further: every buffer
+ * is marked consumed.  File data past a turn's share waits in "unread",
+ * with all that comes after it.
+ */
+
 static ngx_int_t
 ngx_http_voice_provider_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    size_t                          size;
-    ssize_t                         n;
-    ngx_buf_t                      *b;
-    ngx_chain_t                    *cl;
-    ngx_http_voice_provider_req_t  *pr;
-    u_char                          buf[4096];
+    size_t                             budget;
+    ngx_chain_t                       *cl;
+    ngx_http_voice_provider_req_t     *pr;
+    ngx_http_voice_provider_pooled_t  *px;
 
-    if (r == r->main) {
-        return ngx_http_next_body_filter(r, in);
-    }
-
-    pr = ngx_http_get_module_ctx(r, ngx_http_voice_module);
+    pr = ngx_http_voice_provider_get(r);
 
     if (pr == NULL) {
         return ngx_http_next_body_filter(r, in);
     }
 
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+
+    budget = NGX_HTTP_VOICE_PROVIDER_TURN;
+
     for (cl = in; cl; cl = cl->next) {
-        b = cl->buf;
 
-        if (ngx_buf_in_memory(b)) {
-            size = b->last - b->pos;
-
-            if (size && !pr->cancelled && !pr->stream->done && pr->on_data) {
-                pr->on_data(pr, b->pos, size);
-            }
-
-            b->pos = b->last;
-
-        } else if (b->in_file) {
-
-            /* a response spooled to a temporary file (proxy_buffering) */
-
-            while (b->file_pos < b->file_last) {
-                size = ngx_min((size_t) (b->file_last - b->file_pos),
-                               sizeof(buf));
-
-                n = ngx_read_file(b->file, buf, size, b->file_pos);
-
-                if (n <= 0) {
-                    break;
-                }
-
-                if (!pr->cancelled && !pr->stream->done && pr->on_data) {
-                    pr->on_data(pr, buf, n);
-                }
-
-                b->file_pos += n;
-            }
-
-            b->file_pos = b->file_last;
+        if (px->unread == NULL
+            && ngx_http_voice_provider_hand(px, cl->buf, &budget) == NGX_OK)
+        {
+            continue;
         }
 
-        if (b->last_buf || b->last_in_chain) {
-            pr->last = 1;
+        if (ngx_http_voice_provider_keep(px, cl->buf) != NGX_OK) {
+            return NGX_ERROR;
         }
     }
 
+    if (px->unread && !px->reading.posted) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "voice: %s reply read on at the next turn", pr->name);
+
+        ngx_post_event(&px->reading, &ngx_posted_next_events);
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * Hands a buffer to the caller: memory at once, a file up to *budget
+ * bytes (NGX_AGAIN: some is left).  Once the request is cancelled or the
+ * call is over, a file is not read at all.
+ */
+
+static ngx_int_t
+ngx_http_voice_provider_hand(ngx_http_voice_provider_pooled_t *px,
+    ngx_buf_t *b, size_t *budget)
+{
+    size_t                          size;
+    ssize_t                         n;
+    ngx_http_voice_provider_req_t  *pr;
+    u_char                          buf[NGX_HTTP_VOICE_PROVIDER_READ];
+
+    pr = &px->preq;
+
+    if (ngx_buf_in_memory(b)) {
+        size = b->last - b->pos;
+
+        if (size && !pr->cancelled && !pr->stream->done && pr->on_data) {
+            ngx_http_voice_provider_data(px, b->pos, size);
+        }
+
+        b->pos = b->last;
+
+    } else if (b->in_file) {
+
+        while (b->file_pos < b->file_last
+               && !pr->cancelled && !pr->stream->done && pr->on_data)
+        {
+            if (*budget == 0) {
+                return NGX_AGAIN;
+            }
+
+            size = ngx_min((size_t) (b->file_last - b->file_pos),
+                           ngx_min(sizeof(buf), *budget));
+
+            n = ngx_read_file(b->file, buf, size, b->file_pos);
+
+            if (n <= 0) {
+
+                /* ngx_read_file() logs its errors; the reply is cut short */
+
+                if (n == 0) {
+                    ngx_log_error(NGX_LOG_ALERT, pr->stream->connection->log,
+                                  0, "voice: %s reply file \"%V\" ends "
+                                  "before %O", pr->name, &b->file->name,
+                                  b->file_last);
+                }
+
+                px->lost = 1;
+                break;
+            }
+
+            b->file_pos += n;
+            *budget -= n;
+
+            ngx_http_voice_provider_data(px, buf, n);
+        }
+
+        b->file_pos = b->file_last;
+    }
+
+    if ((b->last_buf || b->last_in_chain) && !px->lost) {
+        pr->last = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+/* to the caller; of an error reply the start is kept for its log line */
+
+static void
+ngx_http_voice_provider_data(ngx_http_voice_provider_pooled_t *px, u_char *p,
+    size_t n)
+{
+    size_t                          k;
+    ngx_http_voice_provider_req_t  *pr;
+
+    pr = &px->preq;
+
+    if (pr->status < 200 || pr->status >= 300) {
+        k = ngx_min(n, sizeof(px->error) - px->error_len);
+        ngx_memcpy(px->error + px->error_len, p, k);
+        px->error_len += k;
+    }
+
+    pr->on_data(pr, p, n);
+}
+
+
+/*
+ * Keeps a buffer for a later turn.  Memory is copied: the upstream
+ * reuses its buffers once the filter returns.  A file stays nginx's, open
+ * until the request's pool goes.
+ */
+
+static ngx_int_t
+ngx_http_voice_provider_keep(ngx_http_voice_provider_pooled_t *px,
+    ngx_buf_t *b)
+{
+    size_t        size;
+    ngx_buf_t    *nb;
+    ngx_chain_t  *cl;
+
+    size = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos) : 0;
+
+    nb = size ? ngx_create_temp_buf(px->pool, size) : ngx_calloc_buf(px->pool);
+    cl = ngx_alloc_chain_link(px->pool);
+
+    if (nb == NULL || cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (size) {
+        nb->last = ngx_cpymem(nb->pos, b->pos, size);
+        b->pos = b->last;
+
+    } else if (b->in_file) {
+        nb->in_file = 1;
+        nb->file = b->file;
+        nb->file_pos = b->file_pos;
+        nb->file_last = b->file_last;
+
+        b->file_pos = b->file_last;
+    }
+
+    nb->last_buf = b->last_buf;
+    nb->last_in_chain = b->last_in_chain;
+
+    cl->buf = nb;
+    cl->next = NULL;
+
+    *px->unread_end = cl;
+    px->unread_end = &cl->next;
+
+    return NGX_OK;
+}
+
+
+/* a posted event, from the next event loop turn: the rest of the reply */
+
+static void
+ngx_http_voice_provider_read_on(ngx_event_t *ev)
+{
+    ngx_connection_t                  *c;
+    ngx_http_voice_provider_pooled_t  *px;
+
+    px = ev->data;
+    c = px->preq.stream->connection;
+
+    ngx_http_voice_provider_read(px);
+
+    /* the callbacks may have started requests */
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * Hands over a turn's share of what is unread; once all is, a request
+ * nginx has ended meanwhile ends for its caller too.
+ */
+
+static void
+ngx_http_voice_provider_read(ngx_http_voice_provider_pooled_t *px)
+{
+    size_t                          budget;
+    ngx_chain_t                    *cl;
+    ngx_http_voice_provider_req_t  *pr;
+
+    pr = &px->preq;
+
+    budget = NGX_HTTP_VOICE_PROVIDER_TURN;
+
+    while (px->unread) {
+        cl = px->unread;
+
+        if (ngx_http_voice_provider_hand(px, cl->buf, &budget) == NGX_AGAIN) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pr->stream->connection->log, 0,
+                           "voice: %s reply read on at the next turn",
+                           pr->name);
+
+            ngx_post_event(&px->reading, &ngx_posted_next_events);
+            return;
+        }
+
+        /* a callback that cancelled the request dropped the rest */
+
+        if (px->unread == cl) {
+            px->unread = cl->next;
+        }
+    }
+
+    px->unread_end = &px->unread;
+
+    if (px->ending) {
+        px->ending = 0;
+        ngx_http_voice_provider_end(pr, px->rc);
+    }
+}
+
+
+static void
+ngx_http_voice_provider_unread_drop(ngx_http_voice_provider_pooled_t *px)
+{
+    px->unread = NULL;
+    px->unread_end = &px->unread;
+
+    if (px->reading.posted) {
+        ngx_delete_posted_event(&px->reading);
+    }
 }
 
 
 ngx_int_t
 ngx_http_voice_provider_init(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_voice_provider_precontent;
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_voice_provider_header_filter;
 

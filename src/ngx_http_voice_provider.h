@@ -38,6 +38,7 @@ struct ngx_http_voice_provider_req_s {
     ngx_http_voice_provider_data_pt  on_data;
     ngx_http_voice_provider_done_pt  on_done;
     void                            *data;
+    unsigned                         streamed:1; /* used as it arrives */
 
     unsigned                         header:1;
     unsigned                         last:1;
@@ -56,14 +57,27 @@ ngx_http_voice_provider_req_t *ngx_http_voice_provider_request(
     ngx_http_voice_stream_t *st, ngx_str_t *uri, const char *name,
     const char *content_type, u_char *body, size_t len);
 
-/* no more callbacks; the provider's connection is closed (NULL is fine) */
+/*
+ * no more callbacks; the provider's connection is closed, and a request
+ * not connected yet never connects (NULL is fine)
+ */
 void ngx_http_voice_provider_cancel(ngx_http_voice_provider_req_t *pr);
+
+/*
+ * For a reply with an error status, its body's first 200 bytes escaped
+ * as in JSON, as ": \"...\"" to end the caller's error line; else ""
+ */
+ngx_str_t *ngx_http_voice_provider_error_body(
+    ngx_http_voice_provider_req_t *pr);
 
 /* " (response cut short)" for a 2xx reply that ended early, else "" */
 const char *ngx_http_voice_provider_cut_short(
     ngx_http_voice_provider_req_t *pr);
 
-/* installs the filters that capture provider responses */
+/*
+ * installs the filters that capture provider responses, and the check
+ * that ends a cancelled request before its content phase
+ */
 ngx_int_t ngx_http_voice_provider_init(ngx_conf_t *cf);
 
 #endif /* NGX_HTTP_VOICE_PROVIDER_H */

@@ -317,6 +317,7 @@ ngx_http_voice_reply_say(ngx_http_voice_reply_t *reply, const u_char *text,
     s->pr->on_data = ngx_http_voice_reply_tts_data;
     s->pr->on_done = ngx_http_voice_reply_tts_done;
     s->pr->data = reply;
+    s->pr->streamed = 1;
 
     if (s->index == 0) {
         reply->tts_us = ngx_http_voice_clock_usec() - us;
@@ -496,8 +497,9 @@ ngx_http_voice_reply_tts_done(ngx_http_voice_provider_req_t *pr)
 
         ngx_log_error(NGX_LOG_ERR, reply->stream->connection->log, 0,
                       "voice: tts provider \"%V\" failed with status %ui%s, "
-                      "sentence %ui dropped", &reply->conf->uri, pr->status,
-                      ngx_http_voice_provider_cut_short(pr), s->index);
+                      "sentence %ui dropped%V", &reply->conf->uri,
+                      pr->status, ngx_http_voice_provider_cut_short(pr),
+                      s->index, ngx_http_voice_provider_error_body(pr));
 
         /* the caller hears that something went wrong, once a reply */
 

@@ -165,8 +165,9 @@ ngx_http_voice_stt_done(ngx_http_voice_provider_req_t *pr)
     if (!pr->ok) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "voice: stt provider \"%V\" failed with status %ui%s, "
-                      "turn dropped", &stt->conf->uri, pr->status,
-                      ngx_http_voice_provider_cut_short(pr));
+                      "turn dropped%V", &stt->conf->uri, pr->status,
+                      ngx_http_voice_provider_cut_short(pr),
+                      ngx_http_voice_provider_error_body(pr));
         stt->handler(stt->data, NULL, 0);
         return;
     }
