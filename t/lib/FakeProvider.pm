@@ -25,6 +25,10 @@ package FakeProvider;
 #   tts_pcm(rate)           TTS answers a 1 kHz sine, PCM16LE at rate,
 #                           20 ms per character of text
 #   tts_wav(rate)           the same sine as a WAV file
+#   tts_first_write(n)      TTS writes the first n bytes of its audio (of a
+#                           WAV file, header included) alone, then waits
+#                           0.2 s before the rest, so that nginx reads them
+#                           as one piece
 #   tts_out_of_order        the first TTS request answers only once a later
 #                           one has been answered whole (up to 5 s)
 #   llm_waits_for_tts       before [DONE], the LLM waits (up to 5 s) for the
@@ -49,12 +53,13 @@ package FakeProvider;
 # directory, shared with the server's forked children (no test touches
 # them): stt.text, llm.text (replies between "---" lines), fail.<path>,
 # garbage.<path>, hang.<path>, hang_once.<path>, delay.<path>, tts.pcm,
-# tts.wav, tts.out_of_order, llm.waits_for_tts, tts.waits_for_media (the
-# log's name) for the settings; for each request <id>-<path>.body and
-# .head, <id> its number and the serving child's pid, and <id>-<path>.closed
-# when nginx closed it hung; llm.saw_tts, tts.saw_media, tts.overtaken and
-# tts.sent.<id> for what the waits saw.  A one-time setting is taken by
-# renaming its file, so two requests at once never both take it.
+# tts.wav, tts.first_write, tts.out_of_order, llm.waits_for_tts,
+# tts.waits_for_media (the log's name) for the settings; for each request
+# <id>-<path>.body and .head, <id> its number and the serving child's pid,
+# and <id>-<path>.closed when nginx closed it hung; llm.saw_tts,
+# tts.saw_media, tts.overtaken and tts.sent.<id> for what the waits saw.
+# A one-time setting is taken by renaming its file, so two requests at
+# once never both take it.
 
 use strict;
 use warnings;
@@ -167,6 +172,7 @@ sub hang_once { $_[0]->set('hang_once.' . path_of($_[1])) }
 sub delay { $_[0]->set('delay.' . path_of($_[1]), $_[2] + 0) }
 sub tts_pcm { $_[0]->set('tts.pcm', $_[1] + 0) }
 sub tts_wav { $_[0]->tts_pcm($_[1])->set('tts.wav') }
+sub tts_first_write { $_[0]->set('tts.first_write', $_[1] + 0) }
 sub tts_out_of_order { $_[0]->set('tts.out_of_order') }
 sub llm_waits_for_tts { $_[0]->set('llm.waits_for_tts') }
 sub tts_waits_for_media { $_[0]->set('tts.waits_for_media', $_[1]) }
@@ -371,6 +377,11 @@ sub serve {
             . "Connection: close\r\n\r\n";
         my $off = 0;
         my $i = 0;
+        if (my $first = slurp("$dir/tts.first_write")) {
+            print $c substr($audio, 0, $first);
+            $off = $first;
+            sleep 0.2;
+        }
         my $media_log = slurp("$dir/tts.waits_for_media");
         while ($off < length $audio) {
             if (defined $media_log && $off >= length($audio) / 2) {
