@@ -1,7 +1,9 @@
 # ngx_http_voice_module: build, test and demo against the system nginx.
 #
 #   make          build/ngx_http_voice_module.so for the installed nginx
-#   make test     unit tests (ASan/UBSan), fuzzers, nginx integration tests
+#   make test     unit tests (ASan/UBSan), fuzzers briefly, nginx integration
+#                 tests
+#   make fuzz     each fuzzer for FUZZ_SECONDS (600) on its kept corpus
 #   make demo     the offline providers, nginx and a spoken call
 #   make bench    CPU, memory and latency (docs/BENCHMARKS.md)
 #   make deb      build/deb/libnginx-mod-http-voice_VERSION_ARCH.deb
@@ -37,11 +39,12 @@ UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,\
                 $(wildcard t/unit/test_*.c))
 FUZZERS    := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,\
                 $(wildcard t/fuzz/fuzz_*.c))
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 10
 BENCH_SECONDS ?= 10
 
-.PHONY: all deps module asan-module sim providers unit fuzz integration \
-        test demo bench deb clean
+.PHONY: all deps module asan-module sim providers unit fuzz fuzz-smoke \
+        fuzz-merge fuzz-coverage integration test demo bench deb clean
 
 all: module
 
@@ -130,22 +133,32 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(PURE_SRCS) $(PURE_HDRS)
 unit: deps-unit $(UNIT_TESTS)
 	@tools/run-unit.sh $(UNIT_TESTS)
 
-# libFuzzer targets of every parser; make test runs each for FUZZ_SECONDS,
-# make fuzz FUZZ_SECONDS=600 for a real session.  Corpora stay in build/.
+# libFuzzer targets of every parser, each on its kept corpus
+# (t/fuzz/corpus/<target>/) and a working one in build/fuzz/ that a run
+# adds to.  make fuzz runs each for FUZZ_SECONDS, make test for
+# FUZZ_SMOKE_SECONDS (make fuzz-smoke); FUZZ_TARGETS=fuzz_twilio picks
+# targets.  make fuzz-merge folds the working corpora's new coverage into
+# the kept ones, make fuzz-coverage prints the source lines the corpora
+# reach (docs/fuzzing.md).
+FUZZ_TARGETS ?= $(notdir $(FUZZERS))
+FUZZ_PICKED := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+
 $(BUILD)/fuzz/%: t/fuzz/%.c $(PURE_SRCS) $(PURE_HDRS)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< \
 	    $(PURE_SRCS) $(PURE_LIBS)
 
-fuzz: deps-fuzz $(FUZZERS)
-	@for f in $(FUZZERS); do \
-	    mkdir -p $$f.corpus; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-	        -artifact_prefix=$$f- -print_final_stats=1 \
-	        $$f.corpus > $$f.log 2>&1 \
-	        || { tail -40 $$f.log; exit 1; }; \
-	    echo "$$(basename $$f): $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $$f.log | grep -o '[0-9]*$$') runs in $(FUZZ_SECONDS)s, no crash"; \
-	done
+fuzz: deps-fuzz $(FUZZ_PICKED)
+	@t/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_PICKED)
+
+fuzz-smoke: deps-fuzz $(FUZZ_PICKED)
+	@t/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_PICKED)
+
+fuzz-merge: deps-fuzz $(FUZZ_PICKED)
+	@t/fuzz/run.sh -merge $(FUZZ_PICKED)
+
+fuzz-coverage: deps-fuzz
+	@t/fuzz/coverage.sh $(BUILD) $(FUZZ_TARGETS)
 
 # The integration suite runs against the sanitizer build: any invalid
 # access or leak shows in error.log, which every test checks.
@@ -155,7 +168,7 @@ integration: deps-test module asan-module sim providers deb
 	    VOICE_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	    NGINX_BIN=$(NGINX) prove -r t/
 
-test: unit fuzz integration
+test: unit fuzz-smoke integration
 
 demo: module sim providers
 	@tools/demo.sh $(TOP)/$(MODULE) $(TOP)/$(SIM) $(TOP)/$(PROVIDERS)

@@ -359,9 +359,19 @@ voice_json_walk_number(void *ctx, const char *s, size_t len)
 }
 
 
+/*
+ * yajl checks only the shape of a string's sequences: overlong forms,
+ * surrogates and code points beyond U+10FFFF pass it, and would reach
+ * the transcript, the log and a cut that knows them as no sequence
+ */
+
 static int
 voice_json_walk_string(void *ctx, const unsigned char *s, size_t len)
 {
+    if (!voice_utf8_valid(s, len)) {
+        return 0;
+    }
+
     return voice_json_walk_report(ctx, VOICE_JSON_WALK_STRING, s, len);
 }
 
@@ -411,6 +421,10 @@ voice_json_walk_key(void *ctx, const unsigned char *s, size_t len)
 {
     voice_json_walk_ctx_t  *c = ctx;
     voice_json_walk_t      *w = c->w;
+
+    if (!voice_utf8_valid(s, len)) {
+        return 0;
+    }
 
     memcpy(w->key[w->depth], s,
            len < VOICE_JSON_WALK_KEY ? len : VOICE_JSON_WALK_KEY);

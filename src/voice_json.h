@@ -110,9 +110,9 @@ int voice_json_reply(const uint8_t *data, size_t len,
  * A walk for the readers of providers' event messages, which pick a few
  * fields out of objects whose keys come in any order: calls scalar for
  * each scalar of the document in order, w saying where it sits.
- * Returns 1 if all of data is one JSON value, 0 if not (the walk stops
- * there).  Strings are valid UTF-8: yajl refuses documents with other
- * bytes in a string.
+ * Returns 1 if all of data is one JSON value whose strings and keys are
+ * UTF-8 (RFC 3629, as voice_utf8_valid() reads it), 0 if not (the walk
+ * stops there).
  */
 int voice_json_walk(const uint8_t *data, size_t len,
     voice_json_walk_pt scalar, void *ctx, voice_json_walk_t *w,

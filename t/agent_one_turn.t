@@ -25,6 +25,7 @@ $t->run_agent($fake, <<'CONF');
             voice_llm_model test-model;
             voice_tts_model test-tts;
             voice_stt_language en;
+            voice_twilio_auth_token tok3n;
         }
 CONF
 
@@ -35,7 +36,7 @@ $fake->transcripts('What are your opening hours today?')
         . 'Anything else?');
 
 my ($rc, $out, $log) = $t->call('/media/one', "--play $dir/q.wav",
-    '--silence-after 1500 --fast --drain-ms 4000',
+    '--token tok3n --silence-after 1500 --fast --drain-ms 4000',
     "--record-raw $dir/heard.raw --save-sent $dir/sent.raw -v");
 is($rc, 0, 'call completes') or diag $out, $log;
 
@@ -74,8 +75,6 @@ is_deeply($req->{messages}, [
     { role => 'system', content => 'You are a test. Be brief.' },
     { role => 'user', content => 'What are your opening hours today?' },
 ], 'system prompt and transcript');
-unlike(($fake->request_heads('llm'))[0] // '', qr/upgrade|sec-websocket/i,
-    'none of the caller\'s headers reach the provider');
 
 # TTS got every sentence, in order
 
@@ -85,6 +84,19 @@ is_deeply(\@tts, ['We open at 9 a.m. every day.',
     'TTS got each sentence');
 is((($fake->json_requests('tts'))[0] || {})->{model_id},
     'test-tts', 'TTS model_id');
+
+# The provider requests' heads, recorded by the fake: each is there and
+# has its request line, and none carries the caller's headers (Twilio's
+# signed handshake: X-Twilio-Signature, the WebSocket keys, Upgrade)
+
+for my $path (qw(stt llm tts)) {
+    my @heads = $fake->request_heads($path);
+    ok(@heads && !grep(!/^POST \/$path\n/, @heads),
+        "$path: every request's head recorded") or diag explain \@heads;
+    ok(@heads && !grep(/^(x-twilio-signature|upgrade|sec-websocket-[a-z]*):/mi,
+        @heads), "$path: none of the caller's headers")
+        or diag explain \@heads;
+}
 
 # the caller heard each sentence's audio, in order, with marks
 

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 
 # Every TTS format the agent converts (PCM at other rates, WAV, the
-# OpenAI dialect) reaches the caller at the right pitch, level and length.
+# OpenAI dialect) reaches the caller at the right pitch, level and length;
+# and a WAV reply whose first piece ends in its audio loses none of it.
 
 use strict;
 use warnings;
@@ -24,6 +25,11 @@ $t->run_agent($fake, <<'CONF');
         }
 
         location /wav/ {
+            voice_media_stream;
+            voice_tts_format wav;
+        }
+
+        location /wav8k/ {
             voice_media_stream;
             voice_tts_format wav;
         }
@@ -84,6 +90,41 @@ for my $case (['pcm16', tts_pcm => 16000], ['wav', tts_wav => 22050],
 my ($oa) = $fake->json_requests('tts');
 is_deeply($oa, { model => 'tts-1', input => 'We are open from nine to five.',
     voice => 'alloy', response_format => 'pcm' }, 'OpenAI speech request');
+
+# A WAV reply whose first piece holds the header and some of the audio
+# (proxy_buffering is off at /_tts: the module gets each read as it
+# comes): the caller hears every sample, sample for sample, none out of
+# the source's range.  At 8 kHz nothing is resampled: the 8,000 samples
+# of a 50-character sentence (20 ms a character) reach the caller as
+# 8,000 μ-law samples, each within μ-law's step of the sine's.  An odd
+# number of audio bytes in the first piece would shift every later
+# sample by a byte: noise far beyond the sine's 8,000.
+
+my $sentence = 'We are open from nine in the morning to six today.';
+my @source = map { int(8000 * sin(2 * 3.14159265358979 * 1000 * $_ / 8000)) }
+    0 .. 160 * length($sentence) - 1;
+
+for my $first (44, 600, 3000, 3001) {
+    $fake->reset->transcripts($q)->replies($sentence)->tts_wav(8000)
+        ->tts_first_write($first);
+
+    my ($rc, $out) = $t->call("/wav8k/x", "--play $dir/q.wav",
+        '--silence-after 1500 --fast --drain-ms 3000',
+        "--record-raw $dir/heard.raw");
+    is($rc, 0, "first write $first: call completes") or diag $out;
+
+    my @heard = pcm16(slurp("$dir/heard.raw"));
+    is(scalar @heard, scalar @source,
+        "first write $first: every sample heard");
+    my $out_of_range = grep { abs($_) > 8000 + 256 } @heard;
+    is($out_of_range, 0, "first write $first: none out of the source's range");
+    my @off = grep {
+        abs($heard[$_] - $source[$_]) > abs($source[$_]) / 16 + 32
+    } 0 .. $#source;
+    is(scalar @off, 0, "first write $first: each sample the source's")
+        or diag "first at $off[0]: heard $heard[$off[0]],"
+            . " sent $source[$off[0]]";
+}
 
 $t->stop;
 

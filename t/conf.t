@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 
 # Every example configuration in conf/ passes nginx -t with the built
-# module.
+# module, and configurations out of the limits are refused with a clear
+# message; no run of nginx -t logs an alert or a sanitizer's report.
 
 use strict;
 use warnings;
@@ -9,7 +10,8 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use File::Temp qw(tempdir);
-use VoiceTest;
+use VoiceTest qw(slurp);
+use VoiceLog qw(log_is_clean);
 use Test::More;
 
 my $nginx = $ENV{NGINX_BIN} || '/usr/sbin/nginx';
@@ -37,6 +39,10 @@ for my $conf (@confs) {
     # same file with loopback for the hosts and a throwaway certificate.
     if ($? && $out =~ /(host not found in upstream|cannot load certificate)/) {
         note "conf/$name: $1; testing it with loopback and a test cert";
+        log_is_clean($out . "\n" . slurp("$prefix/logs/error.log"),
+            "nginx -t conf/$name refused, no alert, no crash",
+            qr/\[emerg\]/);
+        unlink "$prefix/logs/error.log";
         my $text = do { local (@ARGV, $/) = $conf; <> };
         $text =~ s/^(\s*server\s+)[A-Za-z][\w.-]*(:\d+)/${1}127.0.0.1$2/mg;
         system("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=t"
@@ -51,6 +57,8 @@ for my $conf (@confs) {
     }
 
     is($? >> 8, 0, "nginx -t conf/$name") or diag $out;
+    log_is_clean($out . "\n" . slurp("$prefix/logs/error.log"),
+        "nginx -t conf/$name: the output and error.log are clean");
 }
 
 # limits with a clear message
@@ -74,6 +82,7 @@ for my $case (
         location /m { voice_media_stream; $line }
     }
 CONF
+    # conf_test checks its output and log but for the [emerg] refusal
     my ($rc, $out) = $t->conf_test;
     isnt($rc, 0, "$line refused");
     like($out, $re, "$line: clear message");

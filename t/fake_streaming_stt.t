@@ -4,6 +4,8 @@
 # WebSocket client: it speaks Deepgram's live protocol and OpenAI's
 # realtime transcription, records what it got and rejects what a real
 # server rejects.
+#
+# error log: none, it runs no nginx, only the fake (Perl, no log)
 
 use strict;
 use warnings;

@@ -19,6 +19,7 @@ use Time::HiRes qw(sleep time);
 use Digest::SHA qw(sha256_hex);
 use VoiceAudio qw(wav ulaw_linear);
 use VoiceWS;
+use VoiceLog qw(log_is_clean);
 
 my $bin = $ENV{VOICE_PROVIDERS}
     or plan skip_all => 'VOICE_PROVIDERS is not set: run with make test';
@@ -801,5 +802,6 @@ for (1 .. 100) {
 }
 ok($gone && $? == 0, 'SIGTERM: exits 0');
 like(slurp($log), qr/exiting\n\z/, 'log: exiting, last');
+log_is_clean(slurp($log), 'the log is clean');
 
 done_testing();

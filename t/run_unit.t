@@ -3,6 +3,8 @@
 # tools/run-unit.sh, which make test runs the unit binaries with, fails
 # when a binary fails, even after printing a clean summary (as a binary
 # does when LeakSanitizer reports at its exit), and sums the rest.
+#
+# error log: none, it runs no server, only scripts that print a line
 
 use strict;
 use warnings;

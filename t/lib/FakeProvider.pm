@@ -28,6 +28,10 @@ package FakeProvider;
 #   tts_long(seconds)       the next TTS answer is that many seconds of
 #                           audio (the text's tag), written 16 KB at a time
 #                           with no pause: faster than nginx reads it
+#   tts_first_write(n)      TTS writes the first n bytes of its audio (of a
+#                           WAV file, header included) alone, then waits
+#                           0.2 s before the rest, so that nginx reads them
+#                           as one piece
 #   tts_out_of_order        the first TTS request answers only once a later
 #                           one has been answered whole (up to 5 s)
 #   llm_waits_for_tts       before [DONE], the LLM waits (up to 5 s) for the
@@ -52,7 +56,7 @@ package FakeProvider;
 # directory, shared with the server's forked children (no test touches
 # them): stt.text, llm.text (replies between "---" lines), fail.<path>,
 # garbage.<path>, hang.<path>, hang_once.<path>, delay.<path>, tts.pcm,
-# tts.wav, tts.long, tts.out_of_order, llm.waits_for_tts,
+# tts.wav, tts.long, tts.first_write, tts.out_of_order, llm.waits_for_tts,
 # tts.waits_for_media (the log's name) for the settings; for each request
 # <id>-<path>.body and .head, <id> its number and the serving child's pid,
 # and <id>-<path>.closed when nginx closed it hung; llm.saw_tts,
@@ -172,6 +176,7 @@ sub delay { $_[0]->set('delay.' . path_of($_[1]), $_[2] + 0) }
 sub tts_pcm { $_[0]->set('tts.pcm', $_[1] + 0) }
 sub tts_wav { $_[0]->tts_pcm($_[1])->set('tts.wav') }
 sub tts_long { $_[0]->set('tts.long', $_[1] + 0) }
+sub tts_first_write { $_[0]->set('tts.first_write', $_[1] + 0) }
 sub tts_out_of_order { $_[0]->set('tts.out_of_order') }
 sub llm_waits_for_tts { $_[0]->set('llm.waits_for_tts') }
 sub tts_waits_for_media { $_[0]->set('tts.waits_for_media', $_[1]) }
@@ -378,6 +383,11 @@ sub serve {
             . "Connection: close\r\n\r\n";
         my $off = 0;
         my $i = 0;
+        if (my $first = slurp("$dir/tts.first_write")) {
+            print $c substr($audio, 0, $first);
+            $off = $first;
+            sleep 0.2;
+        }
         my $media_log = slurp("$dir/tts.waits_for_media");
         while ($off < length $audio) {
             if (defined $media_log && $off >= length($audio) / 2) {

@@ -129,6 +129,12 @@ static const struct {
     { "{\"type\":\"Results\",\"channel\":{\"alternatives\":["
       "{\"transcript\":\"\xff\"}]}}", VOICE_DEEPGRAM_INVALID, 0, 0, 0, 0, 0,
       "" },
+    { "{\"type\":\"Results\",\"channel\":{\"alternatives\":["
+      "{\"transcript\":\"\xc0\xaf\"}]}}", VOICE_DEEPGRAM_INVALID, 0, 0, 0, 0,
+      0, "" },
+    { "{\"type\":\"Results\",\"channel\":{\"alternatives\":["
+      "{\"transcript\":\"\xf5\x80\x80\x80\"}]}}", VOICE_DEEPGRAM_INVALID, 0,
+      0, 0, 0, 0, "" },
     { "{\"type\":\"Results\",\"a\":[[[[[[[1]]]]]]]}",
       VOICE_DEEPGRAM_INVALID, 0, 0, 0, 0, 0, "" },
     { "{\"type\":\"Results\",\"a\":[[[[[[1]]]]]]}",

@@ -194,6 +194,15 @@ main(void)
               VOICE_JSON_INVALID);
     CHECK_INT(reply("{\"text\":\"a\"", top, text, 255), VOICE_JSON_INVALID);
 
+    /* strings yajl lets through that are not UTF-8 (RFC 3629) */
+
+    CHECK_INT(reply("{\"text\":\"\xc1\x89\"}", top, text, 255),
+              VOICE_JSON_INVALID);
+    CHECK_INT(reply("{\"text\":\"\xed\xbf\xbf\"}", top, text, 255),
+              VOICE_JSON_INVALID);
+    CHECK_INT(reply("{\"t\xc0\x80\":1,\"text\":\"a\"}", top, text, 255),
+              VOICE_JSON_INVALID);
+
     test_walk();
 
     UNIT_DONE("json");

@@ -95,7 +95,20 @@ static const struct {
     { "[{\"type\":\"error\"}]", VOICE_REALTIME_INVALID, "" },
     { "{\"type\":\"" DELTA "\",\"delta\":\"a\"", VOICE_REALTIME_INVALID, "" },
     { "{\"type\":\"" DELTA "\",\"delta\":\"\xc3\"}", VOICE_REALTIME_INVALID,
-      "" }
+      "" },
+
+    /*
+     * what yajl lets through but is not UTF-8 (RFC 3629): an overlong
+     * form, a surrogate, beyond U+10FFFF; in a key too
+     */
+    { "{\"type\":\"" COMPLETED "\",\"transcript\":\"Hello \xc1\x89.\"}",
+      VOICE_REALTIME_INVALID, "" },
+    { "{\"type\":\"" DELTA "\",\"delta\":\"\xed\xa0\x80\"}",
+      VOICE_REALTIME_INVALID, "" },
+    { "{\"type\":\"" DELTA "\",\"delta\":\"\xf4\x90\x80\x80\"}",
+      VOICE_REALTIME_INVALID, "" },
+    { "{\"type\":\"" DELTA "\",\"d\xe0\x80\x80\":1,\"delta\":\"a\"}",
+      VOICE_REALTIME_INVALID, "" }
 };
 
 
