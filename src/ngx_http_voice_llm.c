@@ -114,6 +114,8 @@ ngx_http_voice_llm_start(ngx_http_voice_llm_t *llm)
         return NGX_ERROR;
     }
 
+    ngx_memzero(msgs, (llm->nhistory + 1) * sizeof(voice_llm_message_t));
+
     n = 0;
 
     if (conf->system_prompt.len) {
@@ -131,7 +133,7 @@ ngx_http_voice_llm_start(ngx_http_voice_llm_t *llm)
     }
 
     len = voice_llm_request_size((char *) conf->model.data, conf->model.len,
-                                 msgs, n);
+                                 msgs, n, NULL, 0, NULL);
 
     body = ngx_http_voice_mem_alloc(NULL, len);
     if (body == NULL) {
@@ -140,7 +142,7 @@ ngx_http_voice_llm_start(ngx_http_voice_llm_t *llm)
     }
 
     (void) voice_llm_request(body, (char *) conf->model.data, conf->model.len,
-                             msgs, n);
+                             msgs, n, NULL, 0, NULL);
 
     ngx_http_voice_mem_free(NULL, msgs);
 
