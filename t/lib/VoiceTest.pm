@@ -209,7 +209,7 @@ sub sim_wait {
 sub master_pid {
     my ($self) = @_;
     open my $fh, '<', "$self->{prefix}/nginx.pid" or return;
-    my $pid = <$fh>;
+    my $pid = <$fh> // return;
     chomp $pid;
     return $pid;
 }
