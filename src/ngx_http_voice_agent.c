@@ -1266,6 +1266,9 @@ ngx_http_voice_agent_leave(ngx_http_voice_agent_t *ag)
         ngx_del_timer(&ag->time_up);
     }
 
+    ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                  "voice: closing the stream: %s", ag->end_reason);
+
     ngx_http_voice_stream_close(ag->stream, VOICE_WS_CLOSE_NORMAL,
                                 ag->end_reason);
 }
@@ -1295,6 +1298,9 @@ ngx_http_voice_agent_llm_action(void *data, ngx_uint_t action)
         if (ag->time_up.timer_set) {
             ngx_del_timer(&ag->time_up);
         }
+
+        ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                      "voice: closing the stream: call transferred");
 
         ngx_http_voice_stream_close(ag->stream, VOICE_WS_CLOSE_NORMAL,
                                     "call transferred");
