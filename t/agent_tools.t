@@ -49,6 +49,11 @@ $t->run_agent($fake, <<"CONF");
             voice_llm_max_tool_rounds 2;
         }
 
+        location /spec/ {
+            voice_media_stream agent;
+            voice_speculative on;
+        }
+
         location /short/ {
             voice_media_stream agent;
             voice_llm_max_history 2;
@@ -251,6 +256,28 @@ my ($in) = grep { $_->{role} eq 'tool' } messages($llm[2]);
 is($in->{content}, '{"status":"lost"}', 'the next turn has its result');
 is_deeply([ $fake->tts_texts ], ['A.', 'B.'], 'the caller hears the turns after');
 exchanges_valid('barge-in during a tool call');
+
+# a speculative turn: its calls run once the caller is known to be done
+
+$fake->reset->transcripts($q1)->llm_script({ calls => [
+        { name => 'check_order', arguments => '{"order":"9"}' } ] },
+    'It is on its way.');
+($rc, $out) = call('/spec/x', 'one.wav', 3000);
+is($rc, 0, 'speculative: the call completes') or diag $out;
+is(join('|', $fake->requests('tool_check_order')), '{"order":"9"}',
+    'speculative: the tool is called once');
+is_deeply([ $fake->tts_texts ], ['It is on its way.'],
+    'speculative: the answer is heard');
+exchanges_valid('speculative');
+
+# the caller hangs up while a tool runs: nothing of it outlives the call
+# (the error log's check at the end would show it)
+
+$fake->reset->transcripts($q1)->delay(tool_check_order => 3)
+    ->llm_script({ calls => [ { name => 'check_order' } ] }, 'Late.');
+($rc, $out) = call('/media/gone', 'one.wav', 1000);
+is($rc, 0, 'hang-up during a tool call: the call ends') or diag $out;
+ok(!$fake->tts_texts, 'nothing was said after it');
 
 # at most voice_llm_max_tool_rounds rounds: then no tools, and a model
 # that calls still is cut off
