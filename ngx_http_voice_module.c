@@ -358,6 +358,48 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, agent.llm.max_history),
       NULL },
 
+    { ngx_string("voice_tools"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_voice_tool_set_tools,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.tool),
+      NULL },
+
+    { ngx_string("voice_tool"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_voice_tool_set_tool,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.tool),
+      NULL },
+
+    { ngx_string("voice_llm_max_tool_rounds"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.tool.max_rounds),
+      NULL },
+
+    { ngx_string("voice_end_call"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.tool.end_call),
+      NULL },
+
+    { ngx_string("voice_transfer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_voice_tool_set_transfer,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.tool),
+      NULL },
+
+    { ngx_string("voice_twilio_api"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.tool.twilio_api),
+      NULL },
+
     { ngx_string("voice_tts_dialect"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_enum_slot,
@@ -693,6 +735,7 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->mode = NGX_CONF_UNSET_UINT;
 
     vlcf->agent.llm.max_history = NGX_CONF_UNSET_UINT;
+    ngx_http_voice_tool_init_conf(&vlcf->agent.llm.tool);
     vlcf->agent.tts.dialect = NGX_CONF_UNSET_UINT;
     vlcf->agent.tts.format = NGX_CONF_UNSET_UINT;
     vlcf->agent.tts.rate = NGX_CONF_UNSET_UINT;
@@ -777,6 +820,7 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              "You are a helpful assistant on a phone call. "
                              "Answer in one or two short spoken sentences.");
     ngx_conf_merge_uint_value(ag->llm.max_history, pag->llm.max_history, 20);
+    ngx_http_voice_tool_merge_conf(&ag->llm.tool, &pag->llm.tool);
 
     ngx_conf_merge_str_value(ag->tts.uri, pag->tts.uri, "");
     ngx_conf_merge_uint_value(ag->tts.dialect, pag->tts.dialect,
@@ -998,7 +1042,7 @@ ngx_http_voice_agent_check(ngx_conf_t *cf, ngx_http_voice_loc_conf_t *conf)
         return NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_voice_tool_check_conf(cf, &conf->agent.llm.tool);
 }
 
 

@@ -100,6 +100,7 @@ typedef struct {
 
     /* voice_max_call_duration, then the goodbye's own bound */
     ngx_event_t                   time_up;
+    const char                   *end_reason;    /* of the close, ending */
 
     /* caller audio taken, against the time since the start */
     ngx_msec_t                    t_start;
@@ -168,6 +169,8 @@ static void ngx_http_voice_agent_transcript(ngx_http_voice_agent_t *ag,
 static void ngx_http_voice_agent_llm_text(void *data, u_char *text,
     size_t len);
 static void ngx_http_voice_agent_llm_done(void *data, ngx_uint_t ok);
+static void ngx_http_voice_agent_llm_action(void *data, ngx_uint_t action);
+static void ngx_http_voice_agent_leave(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_agent_first_audio(void *data);
 static void ngx_http_voice_agent_timings(void *data);
 
@@ -213,7 +216,8 @@ ngx_http_voice_agent_start(ngx_http_voice_stream_t *st, void *conf)
 
     if (ngx_http_voice_llm_init(&ag->llm, &acf->llm, st,
                                 ngx_http_voice_agent_llm_text,
-                                ngx_http_voice_agent_llm_done, ag)
+                                ngx_http_voice_agent_llm_done,
+                                ngx_http_voice_agent_llm_action, ag)
         != NGX_OK)
     {
         return NULL;
@@ -816,8 +820,7 @@ ngx_http_voice_agent_time_up(ngx_event_t *ev)
     if (ag->ending) {
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "voice: the goodbye was not heard in time, closing");
-        ngx_http_voice_stream_close(ag->stream, VOICE_WS_CLOSE_NORMAL,
-                                    "call duration limit");
+        ngx_http_voice_agent_leave(ag);
 
     } else {
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
@@ -845,6 +848,7 @@ ngx_http_voice_agent_goodbye(ngx_http_voice_agent_t *ag)
 
     ag->ndigits = 0;
     ag->ending = 1;
+    ag->end_reason = "call duration limit";
 
     ngx_http_voice_agent_stop(ag);
 
@@ -1094,7 +1098,7 @@ ngx_http_voice_agent_think(ngx_http_voice_agent_t *ag, ngx_uint_t held)
 {
     ngx_http_voice_reply_begin(&ag->reply, held);
 
-    if (ngx_http_voice_llm_start(&ag->llm) != NGX_OK) {
+    if (ngx_http_voice_llm_start(&ag->llm, held) != NGX_OK) {
         if (!held) {
             ag->state = ngx_http_voice_agent_listening;
         }
@@ -1201,6 +1205,7 @@ ngx_http_voice_agent_spec_end(ngx_http_voice_agent_t *ag)
     ag->state = ngx_http_voice_agent_thinking;
 
     ngx_http_voice_reply_release(&ag->reply);
+    ngx_http_voice_llm_release(&ag->llm);
     ngx_http_voice_agent_check(ag);
 
     return NGX_OK;
@@ -1257,12 +1262,89 @@ ngx_http_voice_agent_check(ngx_http_voice_agent_t *ag)
     ngx_http_voice_agent_end_reply(ag);
 
     if (ag->ending) {
+        ngx_http_voice_agent_leave(ag);
+    }
+}
+
+
+/*
+ * The last words are heard: the call moves to a person if the model
+ * asked for it, or the stream closes with 1000
+ */
+
+static void
+ngx_http_voice_agent_leave(ngx_http_voice_agent_t *ag)
+{
+    if (ngx_http_voice_llm_hand_off(&ag->llm) == NGX_AGAIN) {
+        return;
+    }
+
+    if (ag->time_up.timer_set) {
+        ngx_del_timer(&ag->time_up);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                  "voice: closing the stream: %s", ag->end_reason);
+
+    ngx_http_voice_stream_close(ag->stream, VOICE_WS_CLOSE_NORMAL,
+                                ag->end_reason);
+}
+
+
+/* end_call or transfer_call: the reply goes on, the caller cannot cut it */
+
+static void
+ngx_http_voice_agent_llm_action(void *data, ngx_uint_t action)
+{
+    ngx_http_voice_agent_t  *ag = data;
+
+    ngx_msec_t  elapsed;
+
+    switch (action) {
+
+    case NGX_HTTP_VOICE_LLM_END:
+        if (!ag->ending) {
+            ag->ending = 1;
+            ag->end_reason = "call ended by the agent";
+            ngx_add_timer(&ag->time_up, NGX_HTTP_VOICE_AGENT_GOODBYE_MS);
+        }
+
+        return;
+
+    case NGX_HTTP_VOICE_LLM_TRANSFERRED:
         if (ag->time_up.timer_set) {
             ngx_del_timer(&ag->time_up);
         }
 
+        ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                      "voice: closing the stream: call transferred");
+
         ngx_http_voice_stream_close(ag->stream, VOICE_WS_CLOSE_NORMAL,
-                                    "call duration limit");
+                                    "call transferred");
+        return;
+
+    default: /* NGX_HTTP_VOICE_LLM_RESUME: the transfer failed */
+
+        ag->ending = 0;
+
+        if (ag->time_up.timer_set) {
+            ngx_del_timer(&ag->time_up);
+        }
+
+        if (ag->conf->max_call_duration) {
+            elapsed = ngx_current_msec - ag->t_start;
+
+            if (elapsed >= ag->conf->max_call_duration) {
+                ngx_http_voice_agent_goodbye(ag);
+                return;
+            }
+
+            ngx_add_timer(&ag->time_up,
+                          ag->conf->max_call_duration - elapsed);
+        }
+
+        ngx_http_voice_agent_think(ag, 0);
+        return;
     }
 }
 

@@ -311,6 +311,46 @@ failed_log:
 }
 
 
+/*
+ * One more request header, for a location that passes it on (as
+ * proxy_pass does by default).  It goes in before nginx runs the
+ * subrequest; name and value are copied to the request's pool.
+ */
+
+ngx_int_t
+ngx_http_voice_provider_header(ngx_http_voice_provider_req_t *pr,
+    const char *name, ngx_str_t *value)
+{
+    size_t                             len;
+    u_char                            *p;
+    ngx_table_elt_t                   *h;
+    ngx_http_voice_provider_pooled_t  *px;
+
+    px = (ngx_http_voice_provider_pooled_t *) pr;
+    len = ngx_strlen(name);
+
+    p = ngx_pnalloc(px->pool, 2 * len + value->len);
+    h = ngx_list_push(&pr->sr->headers_in.headers);
+
+    if (p == NULL || h == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(h, sizeof(ngx_table_elt_t));
+
+    h->key.len = len;
+    h->key.data = ngx_cpymem(p, name, len) - len;
+    h->lowcase_key = p + len;
+    ngx_strlow(h->lowcase_key, (u_char *) name, len);
+    h->hash = ngx_hash_key(h->lowcase_key, len);
+    h->value.len = value->len;
+    h->value.data = p + 2 * len;
+    ngx_memcpy(h->value.data, value->data, value->len);
+
+    return NGX_OK;
+}
+
+
 /* the provider state of the call, made with its first request */
 
 static ngx_http_voice_provider_list_t *

@@ -57,6 +57,10 @@ ngx_http_voice_provider_req_t *ngx_http_voice_provider_request(
     ngx_http_voice_stream_t *st, ngx_str_t *uri, const char *name,
     const char *content_type, u_char *body, size_t len);
 
+/* a request header more, added right after the request started */
+ngx_int_t ngx_http_voice_provider_header(ngx_http_voice_provider_req_t *pr,
+    const char *name, ngx_str_t *value);
+
 /*
  * no more callbacks; the provider's connection is closed, and a request
  * not connected yet never connects (NULL is fine)

@@ -39,16 +39,6 @@ typedef struct {
 } voice_json_event_reader_t;
 
 
-typedef struct {
-    const char *const  *path;
-    int                 error;
-    int                 found;
-    uint8_t            *text;
-    size_t              cap;
-    size_t              len;
-} voice_json_reader_t;
-
-
 static void voice_json_walk_element(voice_json_walk_t *w);
 static int voice_json_walk_report(void *ctx, int type, const uint8_t *s,
     size_t len);
@@ -65,8 +55,6 @@ static int voice_json_walk_key(void *ctx, const unsigned char *s,
 static int voice_json_walk_end(void *ctx);
 static void voice_json_take(voice_json_reader_t *r, const uint8_t *s,
     size_t len);
-static void voice_json_reply_scalar(void *ctx, const voice_json_walk_t *w,
-    int type, const uint8_t *s, size_t len);
 static long voice_json_event_find(voice_json_event_reader_t *r,
     const uint8_t *s, size_t len);
 static void voice_json_event_scalar(void *ctx, const voice_json_walk_t *w,
@@ -195,8 +183,8 @@ voice_json_take(voice_json_reader_t *r, const uint8_t *s, size_t len)
 }
 
 
-static void
-voice_json_reply_scalar(void *ctx, const voice_json_walk_t *w, int type,
+void
+voice_json_reader_scalar(void *ctx, const voice_json_walk_t *w, int type,
     const uint8_t *s, size_t len)
 {
     voice_json_reader_t  *r = ctx;
@@ -231,19 +219,26 @@ voice_json_reply(const uint8_t *data, size_t len, const char *const *path,
     r.text = text;
     r.cap = cap;
 
-    ok = voice_json_walk(data, len, voice_json_reply_scalar, &r, &w, af);
+    ok = voice_json_walk(data, len, voice_json_reader_scalar, &r, &w, af);
 
     *text_len = r.len;
 
+    return voice_json_reader_result(&r, ok);
+}
+
+
+int
+voice_json_reader_result(const voice_json_reader_t *r, int ok)
+{
     if (!ok) {
         return VOICE_JSON_INVALID;
     }
 
-    if (r.error) {
+    if (r->error) {
         return VOICE_JSON_ERROR;
     }
 
-    return r.found && r.len ? VOICE_JSON_TEXT : VOICE_JSON_NONE;
+    return r->found && r->len ? VOICE_JSON_TEXT : VOICE_JSON_NONE;
 }
 
 

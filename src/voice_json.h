@@ -71,6 +71,17 @@ typedef void (*voice_json_walk_pt)(void *ctx, const voice_json_walk_t *w,
     int type, const uint8_t *s, size_t len);
 
 
+/* what voice_json_reply() reads with: path, text and cap set, the rest 0 */
+typedef struct {
+    const char *const  *path;
+    int                 error;
+    int                 found;
+    uint8_t            *text;
+    size_t              cap;
+    size_t              len;
+} voice_json_reader_t;
+
+
 /*
  * An event message of a provider: its top-level "type" (NULL: a message
  * with no "type" but a string at one of the text paths), the code it is
@@ -105,6 +116,15 @@ size_t voice_json_put(uint8_t *out, size_t at, const uint8_t *in,
 int voice_json_reply(const uint8_t *data, size_t len,
     const char *const *path, uint8_t *text, size_t cap, size_t *text_len,
     const yajl_alloc_funcs *af);
+
+/*
+ * voice_json_reply() in two parts, for a walk that reads more besides:
+ * the scalar callback (ctx a voice_json_reader_t), and the code when the
+ * walk is over (ok: it was whole)
+ */
+void voice_json_reader_scalar(void *ctx, const voice_json_walk_t *w,
+    int type, const uint8_t *s, size_t len);
+int voice_json_reader_result(const voice_json_reader_t *r, int ok);
 
 /*
  * A walk for the readers of providers' event messages, which pick a few

@@ -2,6 +2,8 @@
  * Copyright (C) ngx_http_voice_module authors
  */
 
+#include <strings.h>
+
 #include "voice_buf.h"
 #include "voice_twiml.h"
 
@@ -75,6 +77,29 @@ voice_twiml_stream(uint8_t *out, const uint8_t *url, size_t url_len,
     }
 
     len += voice_buf_str(out, len, "</Stream></Connect></Response>\n");
+
+    return len;
+}
+
+
+size_t
+voice_twiml_dial(uint8_t *out, const uint8_t *to, size_t to_len)
+{
+    size_t       len;
+    const char  *noun;
+
+    noun = ((to_len >= 4 && strncasecmp((const char *) to, "sip:", 4) == 0)
+            || (to_len >= 5 && strncasecmp((const char *) to, "sips:", 5)
+                               == 0))
+           ? "Sip" : "Number";
+
+    len = voice_buf_str(out, 0, "<Response><Dial><");
+    len += voice_buf_str(out, len, noun);
+    len += voice_buf_str(out, len, ">");
+    len += voice_twiml_put(out, len, to, to_len);
+    len += voice_buf_str(out, len, "</");
+    len += voice_buf_str(out, len, noun);
+    len += voice_buf_str(out, len, "></Dial></Response>");
 
     return len;
 }

@@ -5,7 +5,7 @@
 /*
  * The TwiML that answers Twilio's voice webhook: connect the call to a
  * media stream at a URL, with parameters that come back in the stream's
- * "start" message.
+ * "start" message; and the TwiML that moves a live call elsewhere.
  */
 
 #ifndef VOICE_TWIML_H
@@ -37,5 +37,12 @@ size_t voice_twiml_escape(uint8_t *out, const uint8_t *s, size_t len);
  */
 size_t voice_twiml_stream(uint8_t *out, const uint8_t *url, size_t url_len,
     const voice_twiml_param_t *params, size_t n);
+
+/*
+ * <Response><Dial> to a destination: a <Sip> noun for a "sip:" or
+ * "sips:" URI, else a <Number>; the TwiML of a transfer.  With out NULL,
+ * returns the exact length.
+ */
+size_t voice_twiml_dial(uint8_t *out, const uint8_t *to, size_t to_len);
 
 #endif /* VOICE_TWIML_H */

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 
 # make demo, shortened: the offline providers, nginx and a spoken call
-# with an interruption.  The turns happen, and the agent's channel of the
+# with an interruption, an order looked up by a tool and a goodbye that
+# ends the call.  The turns happen, and the agent's channel of the
 # recorded call holds speech where the call's report says the agent
 # answered.
 
@@ -46,13 +47,13 @@ my $report = eval { decode_json(slurp("$dir/demo/report.json")) } || {};
 my $call = $report->{calls}[0] || {};
 ok($call->{ok}, 'the call completed');
 my @turns = @{ $call->{turns} || [] };
-is(scalar @turns, 3, 'the caller said three things');
-is(scalar(grep { $_->{reply_after_ms} >= 0 } @turns), 3,
+is(scalar @turns, 5, 'the caller said five things');
+is(scalar(grep { $_->{reply_after_ms} >= 0 } @turns), 5,
     'the agent answered each');
 is($call->{clears}, 1, 'the interruption cleared the agent\'s audio');
 
 my $log = slurp("$dir/demo/logs/error.log");
-is(() = $log =~ /voice: caller said "/g, 3, 'three transcripts');
+is(() = $log =~ /voice: caller said "/g, 5, 'five transcripts');
 like($log, qr/voice: caller interrupted, \d+ of \d+ sentences heard/,
     'the interruption');
 like($out, qr/^\s+1\s+500 ms\s+\d+ ms/m, 'a latency table');
@@ -63,6 +64,20 @@ like($log, qr/agent says "Our opening hours are/, 'question 1 answered');
 like($log, qr/agent says "We deliver within/, 'question 2 answered');
 like($log, qr/agent says "Most of our items cost/,
     'the interrupting question answered');
+
+# the agent acts: the order looked up by the tool's location, and the
+# call ended by the agent after the goodbye was heard
+like($log, qr/caller said "where is my order number one two three four"/,
+    'the order question heard');
+like($log, qr/the model calls "check_order" .*\n.*tool "check_order" answered/,
+    'check_order called, and its location answered');
+like($log, qr/agent says "Order 1234 is on its way, and arrives tomorrow\."/,
+    'the answer is the tool\'s result');
+like($log, qr/agent says "Goodbye!".*the model calls "end_call".*reply of \d+ sentences played.*closing the stream: call ended by the agent/s,
+    'end_call: the stream closes once the goodbye was played');
+unlike($log, qr/voice: call "[^"]*" stopped/,
+    'the agent ended the call, not the caller');
+is($call->{close}, 1000, 'with 1000');
 
 # the agent's channel: speech where the report says it answered, and
 # none (but line silence) before the first greeting

@@ -2,8 +2,9 @@
 
 # The offline demo providers (tools/providers/) on their own: real
 # recognition of synthesized speech, in one request and live over
-# Deepgram's WebSocket, the FAQ streamed as OpenAI SSE, speech in every
-# output format, bad requests answered, and two requests served at once.
+# Deepgram's WebSocket, the FAQ streamed as OpenAI SSE (its tool calls
+# too), speech in every output format, bad requests answered, and two
+# requests served at once.
 
 use strict;
 use warnings;
@@ -670,6 +671,83 @@ ok(!exists $r->{h}{'transfer-encoding'}, 'chat to HTTP/1.0: not chunked');
 is($r->{h}{connection}, 'close', 'chat to HTTP/1.0: Connection: close');
 ($ev, $done) = sse($r->{body});
 ok($done && content($ev) =~ /Goodbye!$/, 'chat to HTTP/1.0: whole stream');
+
+# function calling, as OpenAI streams it: the words, then the call (id,
+# type and name first, the arguments in pieces), finish_reason
+# "tool_calls"; and an answer to the results
+
+my @tools = (
+    { type => 'function', function => { name => 'check_order',
+        parameters => { type => 'object', properties => {
+            order_number => { type => 'string' } } } } },
+    { type => 'function', function => { name => 'end_call',
+        parameters => { type => 'object', properties => {} } } },
+    { type => 'function', function => { name => 'transfer_call',
+        parameters => { type => 'object', properties => { destination => {
+            type => 'string', enum => [qw(team desk)] } } } } });
+
+sub chat_tools {
+    my (@messages) = @_;
+    return http(method => 'POST', path => '/v1/chat/completions',
+        headers => ['Content-Type: application/json'],
+        body => $json->encode({ model => 'demo', stream => JSON::PP::true,
+            messages => \@messages, tools => \@tools }));
+}
+
+# the call put back together from its events, as a client does
+sub calls {
+    my ($ev) = @_;
+    my @c;
+    for my $e (@$ev) {
+        for my $t (@{ $e->{choices}[0]{delta}{tool_calls} || [] }) {
+            my $c = $c[ $t->{index} ] //= { arguments => '' };
+            $c->{id} //= $t->{id};
+            $c->{name} //= $t->{function}{name};
+            $c->{arguments} .= $t->{function}{arguments} // '';
+        }
+    }
+    return @c;
+}
+
+($ev, $done) = sse(chat_tools({ role => 'user',
+    content => 'where is my order number one two three four' })->{body});
+is(content($ev), 'Let me look that up.', 'tools: words before the call');
+my @calls = calls($ev);
+is(scalar @calls, 1, 'tools: one call');
+is($calls[0]{name}, 'check_order', 'tools: the order looked up');
+is($calls[0]{arguments}, '{"order_number":"1234"}',
+    'tools: with the digits said, the arguments put back together');
+like($calls[0]{id} // '', qr/^call_/, 'tools: the call has an id');
+cmp_ok(scalar(grep { $_->{choices}[0]{delta}{tool_calls} } @$ev), '>', 3,
+    'tools: the arguments in pieces');
+is($ev->[-1]{choices}[0]{finish_reason}, 'tool_calls',
+    'tools: finish_reason tool_calls');
+ok($done, 'tools: [DONE]');
+
+($ev) = sse(chat_tools({ role => 'user', content => 'where is my order' },
+    { role => 'assistant', content => undef, tool_calls => [ { id => 'c1',
+        type => 'function', function => { name => 'check_order',
+            arguments => '{}' } } ] },
+    { role => 'tool', tool_call_id => 'c1', content =>
+        '{"order_number":"42","status":"ready to collect"}' })->{body});
+is(content($ev), 'Order 42 is ready to collect. Anything else?',
+    'tools: the result answered');
+is($ev->[-1]{choices}[0]{finish_reason}, 'stop', 'tools: and no call');
+
+($ev) = sse(chat_tools({ role => 'user', content => 'thank you goodbye' })
+    ->{body});
+like(content($ev), qr/Goodbye!$/, 'tools: the goodbye said');
+is(join(',', map { $_->{name} } calls($ev)), 'end_call', 'tools: end_call');
+
+($ev) = sse(chat_tools({ role => 'user',
+    content => 'can i speak to a person' })->{body});
+@calls = calls($ev);
+is($calls[0]{name}, 'transfer_call', 'tools: a person asked for');
+is($calls[0]{arguments}, '{"destination":"team"}',
+    'tools: to the first destination offered');
+
+($ev) = sse(chat('where is my order')->{body});
+ok(!calls($ev), 'no tools offered: no call');
 
 $r = http(method => 'POST', path => '/v1/chat/completions',
     body => '{"messages": [');

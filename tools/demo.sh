@@ -35,6 +35,7 @@ sed -e "s/listen 127.0.0.1:8080;/listen 127.0.0.1:$port;/" \
     -e "s/server 127.0.0.1:8090;/server 127.0.0.1:$pport;/" \
     -e "s|ws://127.0.0.1:8090/|ws://127.0.0.1:$pport/|" \
     "$top/conf/demo.conf" > "$prefix/nginx.conf"
+cp "$top/conf/demo-tools.json" "$prefix/"
 
 pids=""
 nginx_up=""
@@ -74,6 +75,12 @@ tail -n 0 --pid=$$ -F "$prefix/logs/error.log" 2>/dev/null | perl -ne '
         print "[$t]   agent:  $1\n";
     } elsif (/ voice: caller interrupted, (.*)/) {
         print "[$t]   (interrupted: $1)\n";
+    } elsif (/ voice: the model calls "(\w+)"/) {
+        print "[$t]   (calls $1)\n";
+    } elsif (/ voice: tool "(\w+)" answered (\d+) bytes/) {
+        print "[$t]   (tool $1 answered, $2 bytes)\n";
+    } elsif (/ voice: closing the stream: (.*)/) {
+        print "[$t]   (closing: $1)\n";
     } elsif (/ voice: (\w+ provider .*)/) {
         print "[$t]   error:  $1\n";
     }' >&2 &
@@ -82,12 +89,15 @@ pids="$pids $!"
 if [ -n "$DEMO_SHORT" ]; then
     set -- --say "What are your opening hours?" \
            --say "Do you deliver?" \
-           --interrupt 1500 --say "How much does it cost?"
+           --interrupt 1500 --say "How much does it cost?" \
+           --say "Where is my order number one two three four?" \
+           --say "Thank you, goodbye."
 else
     set -- --say "Hi, what are your opening hours?" \
            --say "Where are you located?" \
            --say "Do you deliver?" \
            --interrupt 1500 --say "And how much does it cost?" \
+           --say "Where is my order number one two three four?" \
            --say "Thank you, goodbye."
 fi
 

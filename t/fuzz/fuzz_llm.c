@@ -192,6 +192,8 @@ build_llm(const uint8_t *data, size_t size)
 
     model = "gpt-4o-mini";
 
+    memset(msg, 0, sizeof(msg));
+
     msg[0].role = "system";
     msg[0].content = (const uint8_t *) "Be brief.";
     msg[0].content_len = 9;
@@ -204,10 +206,13 @@ build_llm(const uint8_t *data, size_t size)
 
     n = size % 4;
 
-    len = voice_llm_request_size(model, strlen(model), msg, n);
+    len = voice_llm_request_size(model, strlen(model), msg, n, NULL, 0,
+                                 NULL);
     out = malloc(len);
 
-    if (voice_llm_request(out, model, strlen(model), msg, n) != len) {
+    if (voice_llm_request(out, model, strlen(model), msg, n, NULL, 0, NULL)
+        != len)
+    {
         abort();
     }
 

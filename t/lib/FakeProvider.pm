@@ -9,13 +9,21 @@ package FakeProvider;
 #
 # A test sets the fake's behaviour and reads back what it saw through
 # methods; every setter returns the fake, so they chain.  A path is
-# "stt", "llm" or "tts".
+# "stt", "llm", "tts", "tool_NAME" (/tool/NAME, a function's location)
+# or "twilio" (/twilio/..., Twilio's REST API).
 #
 #   reset                   forget every request and setting
 #   transcripts(@texts)     STT answers: one per request, the last repeats
 #                           (default "Hello.")
 #   replies(@texts)         LLM answers: one per request, the last repeats
 #                           (default "Hi there. How can I help?")
+#   llm_script(@replies)    the same, each a text or { text => ..., calls =>
+#                           [{ name => ..., arguments => ... }, ...] }: the
+#                           text, then the calls streamed as OpenAI does
+#                           (id and name first, the arguments a few bytes
+#                           an event), ending with finish_reason
+#                           "tool_calls"; call ids are call_<request>_<n>
+#   tool_answer(name => body)  what /tool/NAME answers (default {"ok":true})
 #   fail(path => status)    the next request of path gets that HTTP status
 #   garbage(path)           the next request of path gets garbage: STT an
 #                           HTML page, LLM a stream cut short without [DONE]
@@ -41,6 +49,7 @@ package FakeProvider;
 #                           shows the caller got a media message
 #
 #   requests(path)          the bodies of the requests to path, in order
+#                           (for twilio, the head's first line has the path)
 #   json_requests(path)     the same, decoded from JSON
 #   request_heads(path)     their heads: "METHOD /path\n" and a line
 #                           "name: value\n" a header, names lowercase
@@ -150,7 +159,8 @@ sub set {
 
 sub path_of {
     my ($path) = @_;
-    $path =~ /^(stt|llm|tts)$/ or die "no fake provider path \"$path\"\n";
+    $path =~ /^(stt|llm|tts|tool_\w+|twilio)$/
+        or die "no fake provider path \"$path\"\n";
     return $path;
 }
 
@@ -162,6 +172,15 @@ sub reset {
 
 sub transcripts { $_[0]->set('stt.text', join "\n", @_[1 .. $#_]) }
 sub replies { $_[0]->set('llm.text', join "\n---\n", @_[1 .. $#_]) }
+
+sub llm_script {
+    my ($self, @r) = @_;
+    unlink "$self->{dir}/llm.text";
+    return $self->set('llm.script', JSON::PP->new->canonical->encode(
+        [ map { ref $_ ? $_ : { text => $_ } } @r ]));
+}
+
+sub tool_answer { $_[0]->set("tool.$_[1]", $_[2]) }
 
 sub fail {
     my ($self, $path, $status) = @_;
@@ -277,6 +296,7 @@ sub serve {
 
     (my $name = $path) =~ s{^/}{};
     $name =~ s{[^a-z0-9]}{_}g;
+    $name = 'twilio' if $path =~ m{^/twilio/};
     my $id = sprintf '%03d-%d', $n, $$;
 
     open my $fh, '>:raw', "$dir/$id-$name.body" or die $!;
@@ -323,6 +343,29 @@ sub serve {
         $text =~ s/(["\\])/\\$1/g;
         print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             . "Connection: close\r\n\r\n{\"text\":\"$text\"}";
+        return;
+    }
+
+    if ($name eq 'llm' && -e "$dir/llm.script") {
+        my $script = JSON::PP::decode_json(slurp("$dir/llm.script"));
+        stream_script($c, $script->[$k - 1 < $#$script ? $k - 1 : $#$script],
+            $k);
+        return;
+    }
+
+    if ($name =~ /^tool_(\w+)$/) {
+        my $answer = slurp("$dir/tool.$1") // '{"ok":true}';
+        print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            . "Content-Length: " . length($answer) . "\r\n"
+            . "Connection: close\r\n\r\n$answer";
+        return;
+    }
+
+    if ($name eq 'twilio') {
+        my $answer = '{"sid":"CA0","status":"in-progress"}';
+        print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            . "Content-Length: " . length($answer) . "\r\n"
+            . "Connection: close\r\n\r\n$answer";
         return;
     }
 
@@ -404,6 +447,56 @@ sub serve {
     }
 
     print $c "HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n";
+}
+
+# One reply of llm_script as OpenAI streams it: each chunk a whole
+# chat.completion.chunk, written in two halves
+sub stream_script {
+    my ($c, $r, $k) = @_;
+    my $json = JSON::PP->new->canonical;
+    my $seq = 0;
+    my $chunk = sub {
+        my ($delta, $finish) = @_;
+        my $ev = 'data: ' . $json->encode({
+            id => "chatcmpl-fake$k", object => 'chat.completion.chunk',
+            created => 1700000000, model => 'gpt-4o-mini',
+            system_fingerprint => 'fp_fake',
+            choices => [ { index => 0, delta => $delta, logprobs => undef,
+                finish_reason => $finish } ] }) . "\n\n";
+        my $half = int(length($ev) / 2);
+        print $c substr($ev, 0, $half);
+        sleep 0.005;
+        print $c substr($ev, $half);
+        sleep 0.01;
+    };
+    my @calls = @{ $r->{calls} || [] };
+    $c->autoflush(1);
+    print $c "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        . "Connection: close\r\n\r\n";
+    if (defined $r->{text}) {
+        $chunk->({ role => 'assistant', content => '', refusal => undef });
+        $chunk->({ content => $_ }) for split /(?<= )/, $r->{text};
+    }
+    my $i = 0;
+    for my $call (@calls) {
+        my $head = { index => $i, id => "call_${k}_$i", type => 'function',
+            function => { name => $call->{name}, arguments => '' } };
+        if ($i == 0 && !defined $r->{text}) {
+            $chunk->({ role => 'assistant', content => undef,
+                tool_calls => [$head], refusal => undef });
+        } else {
+            $chunk->({ tool_calls => [$head] });
+        }
+        my $args = $call->{arguments} // '{}';
+        while (length $args) {
+            my $piece = substr($args, 0, 3, '');
+            $chunk->({ tool_calls => [ { index => $i,
+                function => { arguments => $piece } } ] });
+        }
+        $i++;
+    }
+    $chunk->({}, @calls ? 'tool_calls' : 'stop');
+    print $c "data: [DONE]\n\n";
 }
 
 1;

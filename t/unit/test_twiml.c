@@ -145,5 +145,25 @@ main(void)
               "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Connect>"
               "<Stream url=\"\"></Stream></Connect></Response>\n");
 
+    /* a transfer: a number, a SIP URI, each escaped */
+
+    n = voice_twiml_dial(out, (const uint8_t *) "+15551234567", 12);
+    CHECK_INT(voice_twiml_dial(NULL, (const uint8_t *) "+15551234567", 12), n);
+    CHECK_MEM(out, n, "<Response><Dial><Number>+15551234567</Number></Dial>"
+              "</Response>", 63);
+
+    n = voice_twiml_dial(out, (const uint8_t *) "SIP:desk@pbx.example?x=1&y=2",
+                         28);
+    CHECK_MEM(out, n, "<Response><Dial><Sip>SIP:desk@pbx.example?x=1&amp;y=2"
+              "</Sip></Dial></Response>", 77);
+
+    n = voice_twiml_dial(out, (const uint8_t *) "sips:a@b", 8);
+    CHECK_MEM(out, n, "<Response><Dial><Sip>sips:a@b</Sip></Dial></Response>",
+              53);
+
+    n = voice_twiml_dial(out, (const uint8_t *) "sip", 3);
+    CHECK_MEM(out, n, "<Response><Dial><Number>sip</Number></Dial></Response>",
+              54);
+
     UNIT_DONE("twiml");
 }

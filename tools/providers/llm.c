@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@
 #define VP_LLM_ECHO_MAX   200
 #define VP_LLM_REPLY_MAX  2048
 #define VP_LLM_WORDS_MAX  64
+#define VP_LLM_ARGS_MAX   256
+#define VP_LLM_PIECE      4               /* bytes of arguments an event */
 
 
 typedef struct {
@@ -30,12 +33,40 @@ typedef struct {
 } vp_llm_faq_t;
 
 
+/* the functions the request offers, of those the shop knows */
+
+typedef struct {
+    int                 check_order;
+    int                 end_call;
+    char                transfer[64];   /* the first destination; "": none */
+} vp_llm_tools_t;
+
+
+/* a function the reply calls */
+
+typedef struct {
+    const char         *name;
+    char                args[VP_LLM_ARGS_MAX];
+} vp_llm_call_t;
+
+
 static size_t vp_llm_user_text(yajl_val msg, char *out, size_t cap);
-static size_t vp_llm_faq_reply(const char *text, char *out, size_t cap);
+static void vp_llm_offered(yajl_val root, vp_llm_tools_t *tools);
+static size_t vp_llm_results(yajl_val msgs, char *out, size_t cap);
+static size_t vp_llm_result(const char *name, const char *content,
+    char *out, size_t cap);
+static size_t vp_llm_faq_reply(const char *text, char *out, size_t cap,
+    int *entry);
+static int vp_llm_faq_call(int entry, const char *text,
+    const vp_llm_tools_t *tools, char *reply, size_t cap, size_t *len,
+    vp_llm_call_t *call);
+static size_t vp_llm_digits(const char *text, char *out, size_t cap);
 static int vp_llm_faq_match(const char *text);
 static int vp_llm_keyword(const char *word, const char *kw);
 static int vp_llm_sse(vp_http_conn_t *c, const char *id, const char *model,
     const char *delta, size_t delta_len, const char *finish);
+static int vp_llm_sse_call(vp_http_conn_t *c, const char *id,
+    const char *model, const char *call_id, const vp_llm_call_t *call);
 
 
 /*
@@ -47,6 +78,7 @@ static int vp_llm_sse(vp_http_conn_t *c, const char *id, const char *model,
 
 enum {
     vp_llm_faq_human = 0,
+    vp_llm_faq_order,
     vp_llm_faq_hours,
     vp_llm_faq_location,
     vp_llm_faq_prices,
@@ -64,6 +96,9 @@ static const vp_llm_faq_t  vp_llm_faq[vp_llm_faq_n] = {
         "colleague*", "real", NULL },
       "Of course, I will put you through to a member of our team. "
       "Please stay on the line." },
+
+    { { "order*", "track*", "number", "status", "shipped", NULL },
+      "I am sorry, I cannot look up orders on this line." },
 
     { { "hour*", "open*", "close", "closed", "closing", "time*", "when",
         "weekend*", "saturday*", "sunday*", "monday*", "ours", NULL },
@@ -102,15 +137,23 @@ static const vp_llm_faq_t  vp_llm_faq[vp_llm_faq_n] = {
 };
 
 
+/*
+ * A reply: to the caller's last words, or, when the last messages are
+ * the results of the functions the shop called, to those.  A reply may
+ * call one function, after its words, as OpenAI's models do.
+ */
+
 void
 vp_llm_handle(vp_http_conn_t *c)
 {
-    int          stream;
-    char         user[VP_LLM_USER_MAX], reply[VP_LLM_REPLY_MAX], id[64];
-    char         model[400], *body;
-    size_t       i, ulen, rlen, n, k;
-    yajl_val     root, msgs, v;
-    const char  *s, *p, *q;
+    int              stream, called, entry;
+    char             user[VP_LLM_USER_MAX], reply[VP_LLM_REPLY_MAX], id[64];
+    char             model[400], call_id[80], *body;
+    size_t           i, ulen, rlen, n, k;
+    yajl_val         root, msgs, v, last;
+    const char      *s, *p, *q;
+    vp_llm_call_t    call;
+    vp_llm_tools_t   tools;
 
     static const char  *path_messages[] = { "messages", NULL };
     static const char  *path_stream[] = { "stream", NULL };
@@ -127,6 +170,8 @@ vp_llm_handle(vp_http_conn_t *c)
         yajl_tree_free(root);
         return;
     }
+
+    vp_llm_offered(root, &tools);
 
     /* the caller's last words; none yet: the call has just started */
 
@@ -156,18 +201,36 @@ vp_llm_handle(vp_http_conn_t *c)
                           n > 64 ? 64 : n);
     model[k] = '\0';
 
-    yajl_tree_free(root);
+    snprintf(id, sizeof(id), "chatcmpl-vp%d-%u", (int) getpid(), ++serial);
+    snprintf(call_id, sizeof(call_id), "call_vp%d_%u", (int) getpid(),
+             serial);
 
-    rlen = vp_llm_faq_reply(user, reply, sizeof(reply));
+    last = msgs->u.array.len
+           ? msgs->u.array.values[msgs->u.array.len - 1] : NULL;
+    s = last ? vp_json_str(last, "role") : NULL;
+    called = 0;
+
+    if (s && strcmp(s, "tool") == 0) {
+        rlen = vp_llm_results(msgs, reply, sizeof(reply));
+
+    } else {
+        rlen = vp_llm_faq_reply(user, reply, sizeof(reply), &entry);
+        called = vp_llm_faq_call(entry, user, &tools, reply, sizeof(reply),
+                                 &rlen, &call);
+    }
+
+    yajl_tree_free(root);
 
     vp_http_note(c, "user", user, ulen);
     vp_http_note(c, "reply", reply, rlen);
 
-    snprintf(id, sizeof(id), "chatcmpl-vp%d-%u", (int) getpid(), ++serial);
+    if (called) {
+        vp_http_note(c, "call", call.name, strlen(call.name));
+    }
 
     if (!stream) {
         k = voice_json_escape(NULL, (const uint8_t *) reply, rlen);
-        n = k + strlen(model) + 512;
+        n = k + strlen(model) + 2 * VP_LLM_ARGS_MAX + 768;
 
         body = malloc(n);
         if (body == NULL) {
@@ -181,7 +244,21 @@ vp_llm_handle(vp_http_conn_t *c)
                      "\"content\":\"", id, (long) time(NULL), model);
         k += voice_json_escape((uint8_t *) body + k,
                                (const uint8_t *) reply, rlen);
-        k += snprintf(body + k, n - k, "\"},\"finish_reason\":\"stop\"}]}\n");
+
+        if (called) {
+            k += snprintf(body + k, n - k, "\",\"tool_calls\":[{\"id\":\"%s\","
+                          "\"type\":\"function\",\"function\":{\"name\":"
+                          "\"%s\",\"arguments\":\"", call_id, call.name);
+            k += voice_json_escape((uint8_t *) body + k,
+                                   (const uint8_t *) call.args,
+                                   strlen(call.args));
+            k += snprintf(body + k, n - k, "\"}}]},\"finish_reason\":"
+                          "\"tool_calls\"}]}\n");
+
+        } else {
+            k += snprintf(body + k, n - k,
+                          "\"},\"finish_reason\":\"stop\"}]}\n");
+        }
 
         vp_http_respond(c, 200, "application/json", body, k);
         free(body);
@@ -216,7 +293,13 @@ vp_llm_handle(vp_http_conn_t *c)
         }
     }
 
-    if (vp_llm_sse(c, id, model, "{}", 0, "\"stop\"") != 0) {
+    if (called && vp_llm_sse_call(c, id, model, call_id, &call) != 0) {
+        return;
+    }
+
+    if (vp_llm_sse(c, id, model, "{}", 0,
+                   called ? "\"tool_calls\"" : "\"stop\"") != 0)
+    {
         return;
     }
 
@@ -225,6 +308,286 @@ vp_llm_handle(vp_http_conn_t *c)
     }
 
     vp_http_stream_end(c);
+}
+
+
+/* which of the shop's functions the request's "tools" offer */
+
+static void
+vp_llm_offered(yajl_val root, vp_llm_tools_t *tools)
+{
+    size_t       i, n;
+    yajl_val     list, name, dest;
+    const char  *s;
+
+    static const char  *path_tools[] = { "tools", NULL };
+    static const char  *path_name[] = { "function", "name", NULL };
+    static const char  *path_enum[] = { "function", "parameters",
+                                        "properties", "destination", "enum",
+                                        NULL };
+
+    memset(tools, 0, sizeof(vp_llm_tools_t));
+
+    list = yajl_tree_get(root, path_tools, yajl_t_array);
+
+    for (i = 0; list && i < list->u.array.len; i++) {
+        name = yajl_tree_get(list->u.array.values[i], path_name,
+                             yajl_t_string);
+        if (name == NULL) {
+            continue;
+        }
+
+        s = name->u.string;
+
+        if (strcmp(s, "check_order") == 0) {
+            tools->check_order = 1;
+
+        } else if (strcmp(s, "end_call") == 0) {
+            tools->end_call = 1;
+
+        } else if (strcmp(s, "transfer_call") == 0) {
+            dest = yajl_tree_get(list->u.array.values[i], path_enum,
+                                 yajl_t_array);
+
+            if (dest && dest->u.array.len
+                && YAJL_IS_STRING(dest->u.array.values[0]))
+            {
+                n = snprintf(tools->transfer, sizeof(tools->transfer), "%s",
+                             YAJL_GET_STRING(dest->u.array.values[0]));
+
+                if (n >= sizeof(tools->transfer)) {
+                    tools->transfer[0] = '\0';
+                }
+            }
+        }
+    }
+}
+
+
+/*
+ * The results after the last assistant message that called functions,
+ * each in words; the name of each call is found by its id
+ */
+
+static size_t
+vp_llm_results(yajl_val msgs, char *out, size_t cap)
+{
+    size_t       i, j, len, from;
+    yajl_val     m, calls, cid, name;
+    const char  *s, *id, *content;
+
+    static const char  *path_calls[] = { "tool_calls", NULL };
+    static const char  *path_id[] = { "id", NULL };
+    static const char  *path_name[] = { "function", "name", NULL };
+
+    calls = NULL;
+    from = 0;
+
+    for (i = msgs->u.array.len; i-- > 0; ) {
+        calls = yajl_tree_get(msgs->u.array.values[i], path_calls,
+                              yajl_t_array);
+        if (calls) {
+            from = i + 1;
+            break;
+        }
+    }
+
+    len = 0;
+    out[0] = '\0';
+
+    for (i = from; calls && i < msgs->u.array.len; i++) {
+        m = msgs->u.array.values[i];
+        s = vp_json_str(m, "role");
+        id = vp_json_str(m, "tool_call_id");
+        content = vp_json_str(m, "content");
+
+        if (s == NULL || strcmp(s, "tool") != 0 || id == NULL
+            || content == NULL)
+        {
+            continue;
+        }
+
+        for (j = 0; j < calls->u.array.len; j++) {
+            cid = yajl_tree_get(calls->u.array.values[j], path_id,
+                                yajl_t_string);
+            name = yajl_tree_get(calls->u.array.values[j], path_name,
+                                 yajl_t_string);
+
+            if (cid && name && strcmp(cid->u.string, id) == 0) {
+                len += vp_llm_result(name->u.string, content,
+                                     out + len, cap - len);
+                break;
+            }
+        }
+    }
+
+    while (len && out[len - 1] == ' ') {
+        out[--len] = '\0';
+    }
+
+    if (len == 0) {
+        len = snprintf(out, cap, "Done. Anything else?");
+    }
+
+    return len < cap ? len : cap - 1;
+}
+
+
+/* one result in words, with a space after */
+
+static size_t
+vp_llm_result(const char *name, const char *content, char *out, size_t cap)
+{
+    int          n;
+    yajl_val     v;
+    const char  *err, *status, *order, *arrives;
+
+    v = vp_json_parse((const uint8_t *) content, strlen(content), &err);
+
+    status = v ? vp_json_str(v, "status") : NULL;
+    order = v ? vp_json_str(v, "order_number") : NULL;
+    arrives = v ? vp_json_str(v, "arrives") : NULL;
+    err = v ? vp_json_str(v, "error") : "no result";
+
+    if (strcmp(name, "check_order") == 0) {
+        if (err || status == NULL) {
+            n = snprintf(out, cap, "Sorry, I could not find that order. "
+                         "Could you tell me the number again? ");
+
+        } else {
+            n = snprintf(out, cap, "Order %s is %s%s%s. Anything else? ",
+                         order ? order : "", status,
+                         arrives ? ", and arrives " : "",
+                         arrives ? arrives : "");
+        }
+
+    } else if (strcmp(name, "transfer_call") == 0) {
+        n = snprintf(out, cap, err ? "Sorry, I could not put you through "
+                                     "right now. Can I help with anything "
+                                     "else? "
+                                   : "Putting you through now. ");
+
+    } else if (strcmp(name, "end_call") == 0) {
+        n = snprintf(out, cap, "Goodbye! ");
+
+    } else {
+        n = snprintf(out, cap, "Done. ");
+    }
+
+    if (v) {
+        yajl_tree_free(v);
+    }
+
+    return (n > 0 && (size_t) n < cap) ? (size_t) n : 0;
+}
+
+
+/*
+ * The FAQ entry's function, if the request offers it: an order looked up
+ * (with the digits the caller said), the goodbye ending the call, a
+ * person asked for.  Returns 1 with the call, the reply's words changed
+ * if they need to be.
+ */
+
+static int
+vp_llm_faq_call(int entry, const char *text, const vp_llm_tools_t *tools,
+    char *reply, size_t cap, size_t *len, vp_llm_call_t *call)
+{
+    int     n;
+    char    digits[32];
+    size_t  k;
+
+    if (entry == vp_llm_faq_order && tools->check_order) {
+        k = vp_llm_digits(text, digits, sizeof(digits));
+        call->name = "check_order";
+        snprintf(call->args, sizeof(call->args), "{\"order_number\":\"%.*s\"}",
+                 (int) k, digits);
+        n = snprintf(reply, cap, "Let me look that up.");
+
+    } else if (entry == vp_llm_faq_thanks && tools->end_call) {
+        call->name = "end_call";
+        snprintf(call->args, sizeof(call->args), "{}");
+        return 1;
+
+    } else if (entry == vp_llm_faq_human && tools->transfer[0]) {
+        call->name = "transfer_call";
+        n = snprintf(call->args, sizeof(call->args),
+                     "{\"destination\":\"");
+        k = voice_json_escape(NULL, (const uint8_t *) tools->transfer,
+                              strlen(tools->transfer));
+
+        if ((size_t) n + k + 3 > sizeof(call->args)) {
+            return 0;
+        }
+
+        n += voice_json_escape((uint8_t *) call->args + n,
+                               (const uint8_t *) tools->transfer,
+                               strlen(tools->transfer));
+        snprintf(call->args + n, sizeof(call->args) - n, "\"}");
+        return 1;
+
+    } else {
+        return 0;
+    }
+
+    *len = ((size_t) n < cap) ? (size_t) n : cap - 1;
+
+    return 1;
+}
+
+
+/* the digits the caller said, as numerals or as words */
+
+static size_t
+vp_llm_digits(const char *text, char *out, size_t cap)
+{
+    int          d;
+    size_t       n, w;
+    const char  *p;
+
+    static const char  *words[] = {
+        "zero", "one", "two", "three", "four", "five", "six", "seven",
+        "eight", "nine", "oh", NULL
+    };
+
+    n = 0;
+
+    for (p = text; *p && n + 1 < cap; ) {
+        if (*p >= '0' && *p <= '9') {
+            out[n++] = *p++;
+            continue;
+        }
+
+        d = -1;
+
+        if (p == text || !((p[-1] >= 'a' && p[-1] <= 'z')
+                           || (p[-1] >= 'A' && p[-1] <= 'Z')))
+        {
+            for (w = 0; words[w]; w++) {
+                size_t  k = strlen(words[w]);
+
+                if (strncasecmp(p, words[w], k) == 0
+                    && !((p[k] >= 'a' && p[k] <= 'z')
+                         || (p[k] >= 'A' && p[k] <= 'Z')))
+                {
+                    d = (w == 10) ? 0 : (int) w;
+                    p += k;
+                    break;
+                }
+            }
+        }
+
+        if (d >= 0) {
+            out[n++] = (char) ('0' + d);
+            continue;
+        }
+
+        p++;
+    }
+
+    out[n] = '\0';
+
+    return n;
 }
 
 
@@ -282,10 +645,11 @@ vp_llm_user_text(yajl_val msg, char *out, size_t cap)
 /*
  * The dialogue: a keypad digit, a FAQ entry, or the caller's words back
  * as a question.  Every sentence ends in . ! or ? for the splitter.
+ * *entry is the FAQ entry answered, or -1.
  */
 
 static size_t
-vp_llm_faq_reply(const char *text, char *out, size_t cap)
+vp_llm_faq_reply(const char *text, char *out, size_t cap, int *entry)
 {
     int          i, n;
     size_t       len;
@@ -304,6 +668,7 @@ vp_llm_faq_reply(const char *text, char *out, size_t cap)
 
         if (*p && p[1] == ']' && strchr("0123456789*#", *p)) {
             i = (*p >= '0' && *p <= '9') ? keypad[*p - '0'] : -1;
+            *entry = i;
 
             if (i >= 0) {
                 n = snprintf(out, cap, "You pressed %c. %s", *p,
@@ -321,6 +686,7 @@ vp_llm_faq_reply(const char *text, char *out, size_t cap)
     }
 
     i = vp_llm_faq_match(text);
+    *entry = i;
 
     if (i >= 0) {
         n = snprintf(out, cap, "%s", vp_llm_faq[i].answer);
@@ -493,4 +859,45 @@ vp_llm_sse(vp_http_conn_t *c, const char *id, const char *model,
     }
 
     return vp_http_stream_write(c, buf, n);
+}
+
+
+/*
+ * A call as OpenAI streams it: its id, type and name with empty
+ * arguments first, then the arguments a few bytes an event
+ */
+
+static int
+vp_llm_sse_call(vp_http_conn_t *c, const char *id, const char *model,
+    const char *call_id, const vp_llm_call_t *call)
+{
+    char         delta[512];
+    size_t       n, k;
+    const char  *p, *end;
+
+    snprintf(delta, sizeof(delta), "{\"tool_calls\":[{\"index\":0,\"id\":"
+             "\"%s\",\"type\":\"function\",\"function\":{\"name\":\"%s\","
+             "\"arguments\":\"\"}}]}", call_id, call->name);
+
+    if (vp_llm_sse(c, id, model, delta, 0, NULL) != 0) {
+        return -1;
+    }
+
+    end = call->args + strlen(call->args);
+
+    for (p = call->args; p < end; p += k) {
+        k = (size_t) (end - p) < VP_LLM_PIECE ? (size_t) (end - p)
+                                              : VP_LLM_PIECE;
+
+        n = snprintf(delta, sizeof(delta), "{\"tool_calls\":[{\"index\":0,"
+                     "\"function\":{\"arguments\":\"");
+        n += voice_json_escape((uint8_t *) delta + n, (const uint8_t *) p, k);
+        snprintf(delta + n, sizeof(delta) - n, "\"}}]}");
+
+        if (vp_llm_sse(c, id, model, delta, 0, NULL) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
 }

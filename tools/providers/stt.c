@@ -109,7 +109,7 @@ static const char  vp_stt_jsgf[] =
     "<tail> = please | thank you | thanks | goodbye | bye"
     " | thank you goodbye | thanks bye | that is all;\n"
     "<ask> = <hours> | <where> | <price> | <delivery> | <return>"
-    " | <human>;\n"
+    " | <human> | <order>;\n"
     "<hours> = what are your opening hours | what are your hours"
     " | [what are] the opening hours [of the store | of the shop]"
     " | your opening hours | when are you open | when do you open"
@@ -130,7 +130,11 @@ static const char  vp_stt_jsgf[] =
     "<human> = can i talk to a human | can i talk to someone"
     " | can i speak to a person | i want to speak to a person"
     " | i want to talk to a human | let me speak to an agent"
-    " | a real person;\n";
+    " | a real person;\n"
+    "<order> = (where is | can you look up | can you check) my order"
+    " [number <digit>+] | my order number is <digit>+;\n"
+    "<digit> = zero | oh | one | two | three | four | five | six | seven"
+    " | eight | nine;\n";
 
 
 int
