@@ -182,6 +182,12 @@ ngx_http_voice_metrics_provider_index(const char *name)
         }
     }
 
+    /* a transfer updates the call through voice_twilio_api */
+
+    if (ngx_strcmp(name, "transfer") == 0) {
+        return NGX_HTTP_VOICE_P_TWILIO_API;
+    }
+
     return NGX_ERROR;
 }
 
