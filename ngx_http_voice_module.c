@@ -351,6 +351,13 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, agent.tts.format),
       NULL },
 
+    { ngx_string("voice_playout_lead"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.tts.lead),
+      NULL },
+
     { ngx_string("voice_greeting"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -579,6 +586,7 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->agent.tts.dialect = NGX_CONF_UNSET_UINT;
     vlcf->agent.tts.format = NGX_CONF_UNSET_UINT;
     vlcf->agent.tts.rate = NGX_CONF_UNSET_UINT;
+    vlcf->agent.tts.lead = NGX_CONF_UNSET_MSEC;
     vlcf->agent.vad_silence = NGX_CONF_UNSET_MSEC;
     vlcf->agent.vad_min_speech = NGX_CONF_UNSET_MSEC;
     vlcf->agent.barge_in = NGX_CONF_UNSET;
@@ -658,6 +666,7 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(ag->tts.format, pag->tts.format,
                               VOICE_TTS_AUDIO_ULAW);
     ngx_conf_merge_uint_value(ag->tts.rate, pag->tts.rate, VOICE_G711_RATE);
+    ngx_conf_merge_msec_value(ag->tts.lead, pag->tts.lead, 500);
 
     ngx_conf_merge_str_value(ag->greeting, pag->greeting, "");
     ngx_conf_merge_msec_value(ag->vad_silence, pag->vad_silence, 500);
@@ -685,6 +694,14 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->stream.max_pending < 4096) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_max_pending\" must be at least 4k");
+        return NGX_CONF_ERROR;
+    }
+
+    /* a lead shorter than one media message would never send one */
+
+    if (ag->tts.lead < 20) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_playout_lead\" must be at least 20ms");
         return NGX_CONF_ERROR;
     }
 

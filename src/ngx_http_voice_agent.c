@@ -1089,8 +1089,8 @@ ngx_http_voice_agent_check(ngx_http_voice_agent_t *ag)
 
     if (ag->reply.nsentences) {
         ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
-                      "voice: reply of %ui sentences played",
-                      ag->reply.nsentences);
+                      "voice: reply of %ui sentences played, %ul underruns",
+                      ag->reply.nsentences, ag->reply.clock.underruns);
     }
 
     ngx_http_voice_agent_end_reply(ag);

@@ -7,10 +7,20 @@
  *
  * Each sentence has its own audio buffer, filled as its TTS response
  * arrives (converted by voice_tts_audio.c).  The head sentence's buffer
- * goes out in whole 20 ms frames; a sentence further on waits until those
- * before it are done, so audio plays in order whichever TTS answers
- * first.  Text, audio and converters are malloc'd and freed when the
- * reply ends.
+ * goes out in 20 ms media messages; a sentence further on waits until
+ * those before it are done, so audio plays in order whichever TTS
+ * answers first.  Text, audio and converters are malloc'd and freed when
+ * the reply ends.
+ *
+ * The audio goes at the pace Twilio plays it, voice_playout_lead ahead
+ * at most (voice_playout.c keeps the clock), however fast the TTS
+ * delivers: a clear then has little to discard, the output queue holds
+ * little more than the lead for a caller that reads, and the clock knows
+ * at any moment how much of the reply was heard.  A timer sends each
+ * message when its time comes.  Nothing is sent from inside a provider's
+ * callback: they post the timer's event, which sends outside the
+ * upstream's frames, so that a call ended by a send never pulls the
+ * upstream out from under its own code.
  */
 
 #include <ngx_config.h>
@@ -37,7 +47,10 @@ static void ngx_http_voice_reply_tts_data(ngx_http_voice_provider_req_t *pr,
 static void ngx_http_voice_reply_tts_done(ngx_http_voice_provider_req_t *pr);
 static ngx_int_t ngx_http_voice_reply_append(
     ngx_http_voice_reply_sentence_t *s, u_char *ulaw, size_t n);
-static void ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply);
+static void ngx_http_voice_reply_post(ngx_http_voice_reply_t *reply);
+static void ngx_http_voice_reply_wake(ngx_event_t *ev);
+static ngx_int_t ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply);
+static void ngx_http_voice_reply_stop(ngx_http_voice_reply_t *reply);
 static void ngx_http_voice_reply_timed(ngx_http_voice_reply_t *reply,
     uint64_t since);
 static void ngx_http_voice_reply_free(ngx_http_voice_reply_sentence_t *s);
@@ -54,6 +67,10 @@ ngx_http_voice_reply_init(ngx_http_voice_reply_t *reply,
     reply->on_speaking = on_speaking;
     reply->on_timed = on_timed;
     reply->data = data;
+
+    reply->wake.handler = ngx_http_voice_reply_wake;
+    reply->wake.data = reply;
+    reply->wake.log = st->connection->log;
 }
 
 
@@ -72,22 +89,20 @@ ngx_http_voice_reply_begin(ngx_http_voice_reply_t *reply, ngx_uint_t held)
     reply->tts_first_ms = 0;
     reply->tts_us = 0;
     reply->media_us = 0;
+
+    voice_playout_init(&reply->clock, reply->conf->lead);
 }
 
 
 void
 ngx_http_voice_reply_release(ngx_http_voice_reply_t *reply)
 {
-    uint64_t  us;
-
-    us = ngx_http_voice_clock_usec();
-
-    reply->held = 0;
-    ngx_http_voice_reply_pump(reply);
-
     /* audio held back goes now: the turn's first audio is this */
 
-    ngx_http_voice_reply_timed(reply, us);
+    reply->ready_us = ngx_http_voice_clock_usec();
+    reply->held = 0;
+
+    ngx_http_voice_reply_post(reply);
 }
 
 
@@ -126,7 +141,7 @@ ngx_http_voice_reply_text(ngx_http_voice_reply_t *reply, const u_char *text,
         }
 
         reply->complete = 1;
-        ngx_http_voice_reply_pump(reply);
+        ngx_http_voice_reply_post(reply);
     }
 }
 
@@ -141,15 +156,26 @@ ngx_http_voice_reply_close(ngx_http_voice_reply_t *reply)
 ngx_int_t
 ngx_http_voice_reply_mark(ngx_http_voice_reply_t *reply, u_char *name)
 {
-    unsigned long  turn, index;
+    unsigned long                     turn, index;
+    ngx_http_voice_reply_sentence_t  *s;
 
     /* marks of a cleared reply come back unplayed */
 
     if (voice_mark_parse_sentence((char *) name, &turn, &index) != 0
-        || turn != reply->turn)
+        || turn != reply->turn || index >= reply->nsentences)
     {
         return NGX_DECLINED;
     }
+
+    s = &reply->sentences[index];
+
+    if (!s->marked) {
+        return NGX_DECLINED;
+    }
+
+    /* playback is where the mark was, whatever the clock thought */
+
+    voice_playout_mark(&reply->clock, ngx_current_msec, s->mark_at);
 
     reply->heard = ngx_max(reply->heard, (ngx_uint_t) index + 1);
 
@@ -213,6 +239,8 @@ ngx_http_voice_reply_end(ngx_http_voice_reply_t *reply)
 {
     ngx_uint_t  i;
 
+    ngx_http_voice_reply_stop(reply);
+
     for (i = 0; i < reply->nsentences; i++) {
         ngx_http_voice_provider_cancel(reply->sentences[i].pr);
         ngx_http_voice_reply_free(&reply->sentences[i]);
@@ -232,6 +260,8 @@ void
 ngx_http_voice_reply_cleanup(ngx_http_voice_reply_t *reply)
 {
     ngx_uint_t  i;
+
+    ngx_http_voice_reply_stop(reply);
 
     for (i = 0; i < reply->nsentences; i++) {
         ngx_http_voice_reply_free(&reply->sentences[i]);
@@ -416,8 +446,11 @@ ngx_http_voice_reply_tts_data(ngx_http_voice_provider_req_t *pr, u_char *p,
         }
     }
 
-    ngx_http_voice_reply_pump(reply);
-    ngx_http_voice_reply_timed(reply, us);
+    if (!reply->speaking) {
+        reply->ready_us = us;
+    }
+
+    ngx_http_voice_reply_post(reply);
 }
 
 
@@ -440,14 +473,6 @@ ngx_http_voice_reply_append(ngx_http_voice_reply_sentence_t *s,
 {
     size_t   size;
     u_char  *p;
-
-    /* what was sent already goes */
-
-    if (s->sent) {
-        ngx_memmove(s->audio, s->audio + s->sent, s->audio_len - s->sent);
-        s->audio_len -= s->sent;
-        s->sent = 0;
-    }
 
     if (s->audio_len + n > s->audio_size) {
         size = ngx_max(s->audio_size * 2, s->audio_len + n);
@@ -493,36 +518,88 @@ ngx_http_voice_reply_tts_done(ngx_http_voice_provider_req_t *pr)
                       ngx_http_voice_provider_cut_short(pr), s->index);
     }
 
-    ngx_http_voice_reply_pump(reply);
+    ngx_http_voice_reply_post(reply);
+}
+
+
+/* the timer's event, posted: its handler runs once the current one ends */
+
+static void
+ngx_http_voice_reply_post(ngx_http_voice_reply_t *reply)
+{
+    if (!reply->wake.posted) {
+        ngx_post_event(&reply->wake, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_voice_reply_wake(ngx_event_t *ev)
+{
+    ngx_http_voice_reply_t  *reply = ev->data;
+
+    ngx_connection_t  *c;
+
+    c = reply->stream->connection;
+
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+
+    if (ngx_http_voice_reply_pump(reply) == NGX_OK) {
+        ngx_http_voice_reply_timed(reply, reply->ready_us);
+    }
+
+    ngx_http_run_posted_requests(c);
 }
 
 
 /*
- * Sends the reply's audio in order, in 20 ms media messages as it
- * arrives, with a mark when a sentence is complete.
+ * Sends the reply's audio in order, in 20 ms media messages as its time
+ * comes, with a mark when a sentence is complete; the timer is set for
+ * the next message.  NGX_ERROR: the call is over, nothing more goes.
  */
 
-static void
+static ngx_int_t
 ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply)
 {
     size_t                            n;
+    uint64_t                          wait;
+    ngx_msec_t                        now;
     u_char                            name[VOICE_MARK_MAX];
     ngx_http_voice_reply_sentence_t  *s;
 
     if (reply->held) {
-        return;
+        return NGX_OK;
     }
+
+    now = ngx_current_msec;
 
     while (reply->playing < reply->nsentences) {
         s = &reply->sentences[reply->playing];
 
-        n = s->audio_len - s->sent;
+        for ( ;; ) {
+            n = s->audio_len - s->sent;
 
-        if (!s->done) {
-            n -= n % VOICE_VAD_FRAME;
-        }
+            /* whole frames while more may come; the last one as it is */
 
-        if (n) {
+            if (!s->done) {
+                n -= n % VOICE_VAD_FRAME;
+            }
+
+            if (n == 0) {
+                break;
+            }
+
+            n = ngx_min(n, VOICE_VAD_FRAME);
+
+            wait = voice_playout_wait(&reply->clock, now, n);
+
+            if (wait) {
+                ngx_add_timer(&reply->wake, (ngx_msec_t) wait);
+                return NGX_OK;
+            }
+
             if (!reply->speaking) {
                 reply->speaking = 1;
                 reply->on_speaking(reply->data);
@@ -532,24 +609,53 @@ ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply)
                                                  s->audio + s->sent, n)
                 != NGX_OK)
             {
-                return;
+                return NGX_ERROR;
+            }
+
+            voice_playout_sent(&reply->clock, now, n);
+
+            if (reply->on_audio) {
+                reply->on_audio(reply->data, s->audio + s->sent, n);
             }
 
             s->sent += n;
         }
 
         if (!s->done) {
-            return;
+            return NGX_OK;
         }
 
         if (!s->marked) {
             s->marked = 1;
+            s->mark_at = reply->clock.sent;
 
             n = voice_mark_sentence(name, reply->turn, s->index);
-            (void) ngx_http_voice_stream_send_mark(reply->stream, name, n);
+
+            if (ngx_http_voice_stream_send_mark(reply->stream, name, n)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
 
         reply->playing++;
+    }
+
+    return NGX_OK;
+}
+
+
+/* no more sending: the timer and its posted event go */
+
+static void
+ngx_http_voice_reply_stop(ngx_http_voice_reply_t *reply)
+{
+    if (reply->wake.timer_set) {
+        ngx_del_timer(&reply->wake);
+    }
+
+    if (reply->wake.posted) {
+        ngx_delete_posted_event(&reply->wake);
     }
 }
 

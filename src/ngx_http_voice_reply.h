@@ -5,7 +5,8 @@
 /*
  * The agent's reply: text in, cut into sentences; each sentence to the
  * voice_tts location at once; their audio, converted to μ-law 8 kHz as
- * it arrives, played in sentence order in 20 ms media messages, with a
+ * it arrives, played in sentence order in 20 ms media messages at the
+ * pace of speech (voice_playout_lead ahead of playback at most), with a
  * mark after each sentence to learn what the caller heard.
  */
 
@@ -17,6 +18,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_voice_provider.h"
+#include "voice_playout.h"
 #include "voice_sentence.h"
 #include "voice_tts_audio.h"
 
@@ -36,6 +38,7 @@ typedef struct {
     ngx_str_t                    voice;         /* voice_tts_voice */
     ngx_uint_t                   format;        /* VOICE_TTS_AUDIO_* */
     ngx_uint_t                   rate;          /* of voice_tts_format */
+    ngx_msec_t                   lead;          /* voice_playout_lead */
 } ngx_http_voice_reply_conf_t;
 
 
@@ -44,10 +47,11 @@ typedef struct {
     size_t                          text_len;
     ngx_uint_t                      index;
 
-    u_char                         *audio;         /* μ-law, not yet sent */
+    u_char                         *audio;         /* μ-law, all of it */
     size_t                          audio_len;
     size_t                          audio_size;
     size_t                          sent;
+    uint64_t                        mark_at;       /* on the clock */
     voice_tts_audio_t               conv;
 
     ngx_http_voice_provider_req_t  *pr;
@@ -76,15 +80,24 @@ typedef struct {
     /* in the marks' names, so those of a cleared reply are told apart */
     ngx_uint_t                       turn;
 
+    /* what was played when, and the next media message's time */
+    voice_playout_t                  clock;
+    ngx_event_t                      wake;
+
     /* the reply's timings */
     ngx_msec_t                       begun;
     ngx_msec_t                       sentence_ms;   /* to the first sentence */
     ngx_msec_t                       tts_first_ms;  /* its TTS first byte */
     uint64_t                         tts_us;        /* sentence -> TTS */
     uint64_t                         media_us;      /* TTS bytes -> media */
+    uint64_t                         ready_us;      /* audio to play came */
 
     ngx_http_voice_reply_pt          on_speaking;   /* first audio sent */
     ngx_http_voice_reply_pt          on_timed;      /* the timings are in */
+
+    /* each media message's audio, right after it is sent; NULL: none */
+    void                           (*on_audio)(void *data, u_char *ulaw,
+                                               size_t n);
     void                            *data;
 
     unsigned                         complete:1;    /* no more text */

@@ -25,6 +25,8 @@ package FakeProvider;
 #   tts_pcm(rate)           TTS answers a 1 kHz sine, PCM16LE at rate,
 #                           20 ms per character of text
 #   tts_wav(rate)           the same sine as a WAV file
+#   tts_seconds(s)          TTS answers s seconds of μ-law whatever the
+#                           text (still its tag), in one write: a burst
 #   tts_out_of_order        the first TTS request answers only once a later
 #                           one has been answered whole (up to 5 s)
 #   llm_waits_for_tts       before [DONE], the LLM waits (up to 5 s) for the
@@ -49,7 +51,7 @@ package FakeProvider;
 # directory, shared with the server's forked children (no test touches
 # them): stt.text, llm.text (replies between "---" lines), fail.<path>,
 # garbage.<path>, hang.<path>, hang_once.<path>, delay.<path>, tts.pcm,
-# tts.wav, tts.out_of_order, llm.waits_for_tts, tts.waits_for_media (the
+# tts.wav, tts.seconds, tts.out_of_order, llm.waits_for_tts, tts.waits_for_media (the
 # log's name) for the settings; for each request <id>-<path>.body and
 # .head, <id> its number and the serving child's pid, and <id>-<path>.closed
 # when nginx closed it hung; llm.saw_tts, tts.saw_media, tts.overtaken and
@@ -167,6 +169,7 @@ sub hang_once { $_[0]->set('hang_once.' . path_of($_[1])) }
 sub delay { $_[0]->set('delay.' . path_of($_[1]), $_[2] + 0) }
 sub tts_pcm { $_[0]->set('tts.pcm', $_[1] + 0) }
 sub tts_wav { $_[0]->tts_pcm($_[1])->set('tts.wav') }
+sub tts_seconds { $_[0]->set('tts.seconds', $_[1] + 0) }
 sub tts_out_of_order { $_[0]->set('tts.out_of_order') }
 sub llm_waits_for_tts { $_[0]->set('llm.waits_for_tts') }
 sub tts_waits_for_media { $_[0]->set('tts.waits_for_media', $_[1]) }
@@ -354,6 +357,8 @@ sub serve {
         # a tone, 20 ms of audio per character, with the text's length
         # recoverable by the test: 160 bytes per character
         my $audio = chr(tag($text)) x (160 * length($text));
+        my $burst = slurp("$dir/tts.seconds");
+        $audio = chr(tag($text)) x (8000 * $burst) if $burst;
         if (my $rate = slurp("$dir/tts.pcm")) {
             $rate += 0;
             my $n = int($rate * 0.02) * length($text);
@@ -377,7 +382,7 @@ sub serve {
                 touch("$dir/tts.saw_media") if wait_for_media($media_log);
                 undef $media_log;
             }
-            my $size = (97, 333, 1200, 7)[$i++ % 4];
+            my $size = $burst ? length $audio : (97, 333, 1200, 7)[$i++ % 4];
             print $c substr($audio, $off, $size);
             $off += $size;
             sleep 0.005;

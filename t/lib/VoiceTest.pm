@@ -18,7 +18,8 @@ use Test::More;
 use FindBin;
 use POSIX ();
 
-our @EXPORT_OK = qw(free_port http_request twilio_signature slurp spit);
+our @EXPORT_OK = qw(free_port http_request twilio_signature slurp spit
+    until_true);
 
 my $NGINX = $ENV{NGINX_BIN} || '/usr/sbin/nginx';
 my $MODULE = $ENV{VOICE_MODULE}
@@ -50,6 +51,16 @@ sub spit {
     open my $fh, '>:raw', $_[0] or die "$_[0]: $!";
     print $fh $_[1];
     close $fh;
+}
+
+# true once $cond->() is, checked every 50 ms for up to $seconds
+sub until_true {
+    my ($cond, $seconds) = @_;
+    for (1 .. $seconds * 20) {
+        return 1 if $cond->();
+        sleep 0.05;
+    }
+    return 0;
 }
 
 sub free_port {

@@ -1,0 +1,161 @@
+#!/usr/bin/perl
+
+# The agent's reply plays out at the pace of speech: whatever the TTS
+# delivers at once goes to the caller in steady 20 ms media messages, no
+# more than voice_playout_lead ahead of what has been played, so that
+# voice_max_pending cuts off only a caller that stops reading.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(time sleep);
+use VoiceTest qw(slurp until_true);
+use VoiceWS;
+use FakeProvider;
+
+my $t = VoiceTest->new;
+my $dir = $t->prefix;
+my $fake = FakeProvider->new(dir => "$dir/fake");
+
+# /small/ on a server of its own: a small socket send buffer, so that a
+# caller that stops reading fills nginx's output queue soon
+
+$t->run_agent($fake, <<"CONF", http => <<"HTTP");
+        location /greet/ {
+            voice_media_stream agent;
+            voice_greeting "Hello there.";
+        }
+CONF
+    server {
+        listen 127.0.0.1:%%PORT2%% sndbuf=4k;
+        server_name localhost;
+
+        voice_stt /_stt;
+        voice_llm /_llm;
+        voice_tts /_tts;
+
+        location /small/ {
+            voice_media_stream agent;
+            voice_greeting "Hello there.";
+            voice_max_pending 16k;
+        }
+
+@{[ $fake->locations ]}
+    }
+HTTP
+
+my $port = $t->port;
+my $small = ($t->ports)[1];
+my $lead = 0.5;                         # voice_playout_lead's default
+
+sub begin {
+    my ($path, %o) = @_;
+    my $c = VoiceWS->connect(port => $path =~ m{^/small/} ? $small : $port,
+        path => $path, %o);
+    is($c->status, 101, "$path: switched protocols");
+    $c->begin;
+    return $c;
+}
+
+# Twilio's side for "seconds": the media messages as they arrive, each
+# [arrival time, μ-law bytes], played in real time from the first one,
+# and every mark returned when playback reaches it (as Twilio does).
+# Ends early when the server closes.
+
+sub listen_for {
+    my ($c, $seconds) = @_;
+    my (@media, @marks);
+    my ($got, $played, $last) = (0, 0, undef);
+    my $end = time + $seconds;
+
+    while (time < $end) {
+        my ($op, $p) = $c->read_frame(0.01);
+        my $now = time;
+
+        if (defined $op && $op == 8) {
+            last;
+        }
+
+        if (defined $op && $op == 1) {
+            my $m = VoiceWS::decode_json_safe($p);
+            my $ev = $m->{event} // '';
+            if ($ev eq 'media') {
+                my $a = VoiceWS::media_audio($p);
+                push @media, [$now, $a];
+                $last //= $now;
+                $got += length $a;
+            } elsif ($ev eq 'mark') {
+                push @marks, [$got, $m->{mark}{name}];
+            }
+        }
+
+        if (defined $last) {
+            $played += ($now - $last) * 8000;
+            $played = $got if $played > $got;
+            $last = $now;
+        }
+
+        while (@marks && $marks[0][0] <= $played) {
+            my $mk = shift @marks;
+            $c->send_json({ event => 'mark',
+                streamSid => 'MZ0123456789abcdef0123456789abcdef',
+                sequenceNumber => '2', mark => { name => $mk->[1] } });
+        }
+    }
+
+    return @media;
+}
+
+# the most the caller's audio ran ahead of real time, in seconds, counted
+# from the first media message's arrival
+
+sub most_ahead {
+    my (@media) = @_;
+    my ($got, $most) = (0, 0);
+    for my $m (@media) {
+        $got += length $m->[1];
+        my $ahead = $got / 8000 - ($m->[0] - $media[0][0]);
+        $most = $ahead if $ahead > $most;
+    }
+    return $most;
+}
+
+# a TTS that delivers a 10 s reply in one burst: it reaches the caller at
+# the pace of speech, in 20 ms messages
+
+$fake->reset->tts_seconds(10);
+my $c = begin('/greet/burst');
+my @media = listen_for($c, 12);
+my $bytes = 0;
+$bytes += length $_->[1] for @media;
+is($bytes, 80000, 'all 10 s of the reply reached the caller');
+cmp_ok(most_ahead(@media), '<=', $lead + 0.3,
+    'never more than voice_playout_lead ahead of real time');
+my @odd = grep { length $_->[1] != 160 } @media[0 .. $#media - 1];
+is(scalar @odd, 0, 'every media message is 20 ms (160 bytes)');
+undef $c;
+
+# with voice_max_pending 16k, well under the reply's 10 s: a caller that
+# reads is never cut off, one that stops reading is
+
+$fake->reset->tts_seconds(10);
+my $stuck = begin('/small/stuck', rcvbuf => 4096);
+$c = begin('/small/reads');
+@media = listen_for($c, 12);
+$bytes = 0;
+$bytes += length $_->[1] for @media;
+is($bytes, 80000, 'a caller that reads gets the whole reply');
+unlike($t->error_log, qr/peer is not reading.*"GET \/small\/reads/,
+    'and is not cut off');
+ok(until_true(sub {
+    $t->error_log =~ /peer is not reading.*"GET \/small\/stuck/ }, 10),
+    'a caller that stops reading is cut off by voice_max_pending');
+undef $stuck;
+undef $c;
+
+$t->stop;
+
+done_testing;
