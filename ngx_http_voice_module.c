@@ -323,6 +323,13 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, agent.llm.max_history),
       NULL },
 
+    { ngx_string("voice_llm_max_reply"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.max_reply),
+      NULL },
+
     { ngx_string("voice_tts_dialect"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_enum_slot,
@@ -583,6 +590,7 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->mode = NGX_CONF_UNSET_UINT;
 
     vlcf->agent.llm.max_history = NGX_CONF_UNSET_UINT;
+    vlcf->agent.llm.max_reply = NGX_CONF_UNSET_SIZE;
     vlcf->agent.tts.dialect = NGX_CONF_UNSET_UINT;
     vlcf->agent.tts.format = NGX_CONF_UNSET_UINT;
     vlcf->agent.tts.rate = NGX_CONF_UNSET_UINT;
@@ -657,6 +665,7 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              "You are a helpful assistant on a phone call. "
                              "Answer in one or two short spoken sentences.");
     ngx_conf_merge_uint_value(ag->llm.max_history, pag->llm.max_history, 20);
+    ngx_conf_merge_size_value(ag->llm.max_reply, pag->llm.max_reply, 2000);
 
     ngx_conf_merge_str_value(ag->tts.uri, pag->tts.uri, "");
     ngx_conf_merge_uint_value(ag->tts.dialect, pag->tts.dialect,
@@ -694,6 +703,12 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->stream.max_pending < 4096) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_max_pending\" must be at least 4k");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ag->llm.max_reply == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_llm_max_reply\" must be more than 0");
         return NGX_CONF_ERROR;
     }
 

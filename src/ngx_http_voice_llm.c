@@ -7,7 +7,8 @@
  * voice_llm_max_history (the oldest message goes first) and its texts
  * are malloc'd, so a long call holds only that much.  Each turn is one
  * streamed chat completion: SSE events (voice_sse.c) carry deltas
- * (voice_llm.c) whose text is handed on at once.
+ * (voice_llm.c) whose text is handed on at once, up to
+ * voice_llm_max_reply bytes: a model that does not stop is stopped.
  */
 
 #include <ngx_config.h>
@@ -22,6 +23,7 @@
 static void ngx_http_voice_llm_data(ngx_http_voice_provider_req_t *pr,
     u_char *p, size_t n);
 static void ngx_http_voice_llm_done(ngx_http_voice_provider_req_t *pr);
+static void ngx_http_voice_llm_stop(ngx_event_t *ev);
 
 
 ngx_int_t
@@ -41,6 +43,10 @@ ngx_http_voice_llm_init(ngx_http_voice_llm_t *llm,
     llm->on_text = on_text;
     llm->on_done = on_done;
     llm->data = data;
+
+    llm->stop.handler = ngx_http_voice_llm_stop;
+    llm->stop.data = llm;
+    llm->stop.log = st->connection->log;
 
     return NGX_OK;
 }
@@ -150,6 +156,7 @@ ngx_http_voice_llm_start(ngx_http_voice_llm_t *llm)
     llm->failed = 0;
     llm->first = 0;
     llm->first_ms = 0;
+    llm->reply_len = 0;
 
     llm->pr = ngx_http_voice_provider_request(llm->stream, &conf->uri, "llm",
                                               "application/json", body, len);
@@ -170,6 +177,10 @@ ngx_http_voice_llm_cancel(ngx_http_voice_llm_t *llm)
 {
     ngx_http_voice_provider_cancel(llm->pr);
     llm->pr = NULL;
+
+    if (llm->stop.posted) {
+        ngx_delete_posted_event(&llm->stop);
+    }
 }
 
 
@@ -177,6 +188,10 @@ void
 ngx_http_voice_llm_cleanup(ngx_http_voice_llm_t *llm)
 {
     ngx_uint_t  i;
+
+    if (llm->stop.posted) {
+        ngx_delete_posted_event(&llm->stop);
+    }
 
     for (i = 0; i < llm->nhistory; i++) {
         ngx_http_voice_mem_free(NULL, llm->history[i].text);
@@ -204,7 +219,7 @@ ngx_http_voice_llm_data(ngx_http_voice_provider_req_t *pr, u_char *p, size_t n)
 
     log = llm->stream->connection->log;
 
-    while (n && llm->pr == pr) {
+    while (n && llm->pr == pr && !llm->stop.posted) {
         rc = voice_sse_feed(&llm->sse, p, n, &used, &data, &dlen);
         p += used;
         n -= used;
@@ -223,6 +238,19 @@ ngx_http_voice_llm_data(ngx_http_voice_provider_req_t *pr, u_char *p, size_t n)
                 llm->first_ms = ngx_current_msec - pr->started;
             }
 
+            if (llm->reply_len + tlen > llm->conf->max_reply) {
+                ngx_log_error(NGX_LOG_INFO, log, 0,
+                              "voice: llm reply longer than "
+                              "voice_llm_max_reply (%uz bytes), the rest "
+                              "dropped", llm->conf->max_reply);
+
+                /* not from inside the upstream's own frames */
+
+                ngx_post_event(&llm->stop, &ngx_posted_events);
+                break;
+            }
+
+            llm->reply_len += tlen;
             llm->on_text(llm->data, text, tlen);
             break;
 
@@ -255,7 +283,7 @@ ngx_http_voice_llm_done(ngx_http_voice_provider_req_t *pr)
     ngx_log_t             *log;
     ngx_http_voice_llm_t  *llm = pr->data;
 
-    if (llm->pr != pr) {
+    if (llm->pr != pr || llm->stop.posted) {
         return;
     }
 
@@ -285,4 +313,26 @@ ngx_http_voice_llm_done(ngx_http_voice_provider_req_t *pr)
     }
 
     llm->on_done(llm->data, 0);
+}
+
+
+/*
+ * The reply reached voice_llm_max_reply: the request goes, and the reply
+ * ends as a failed one does, the sentences said and the unfinished one
+ * dropped.
+ */
+
+static void
+ngx_http_voice_llm_stop(ngx_event_t *ev)
+{
+    ngx_http_voice_llm_t  *llm = ev->data;
+
+    ngx_connection_t  *c;
+
+    c = llm->stream->connection;
+
+    ngx_http_voice_llm_cancel(llm);
+    llm->on_done(llm->data, 0);
+
+    ngx_http_run_posted_requests(c);
 }

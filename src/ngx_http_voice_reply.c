@@ -45,8 +45,11 @@ static ngx_http_voice_reply_sentence_t *ngx_http_voice_reply_sentence(
 static void ngx_http_voice_reply_tts_data(ngx_http_voice_provider_req_t *pr,
     u_char *p, size_t n);
 static void ngx_http_voice_reply_tts_done(ngx_http_voice_provider_req_t *pr);
-static ngx_int_t ngx_http_voice_reply_append(
+static ngx_int_t ngx_http_voice_reply_append(ngx_http_voice_reply_t *reply,
     ngx_http_voice_reply_sentence_t *s, u_char *ulaw, size_t n);
+static void ngx_http_voice_reply_cap(ngx_http_voice_reply_t *reply,
+    ngx_http_voice_reply_sentence_t *s);
+static void ngx_http_voice_reply_drop(ngx_http_voice_reply_t *reply);
 static void ngx_http_voice_reply_post(ngx_http_voice_reply_t *reply);
 static void ngx_http_voice_reply_wake(ngx_event_t *ev);
 static ngx_int_t ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply);
@@ -89,6 +92,8 @@ ngx_http_voice_reply_begin(ngx_http_voice_reply_t *reply, ngx_uint_t held)
     reply->tts_first_ms = 0;
     reply->tts_us = 0;
     reply->media_us = 0;
+    reply->audio_held = 0;
+    reply->capped = 0;
 
     voice_playout_init(&reply->clock, reply->conf->lead);
 }
@@ -177,7 +182,18 @@ ngx_http_voice_reply_mark(ngx_http_voice_reply_t *reply, u_char *name)
 
     voice_playout_mark(&reply->clock, ngx_current_msec, s->mark_at);
 
-    reply->heard = ngx_max(reply->heard, (ngx_uint_t) index + 1);
+    /* the audio heard is not needed any more */
+
+    for ( /* void */ ; reply->heard <= index; reply->heard++) {
+        s = &reply->sentences[reply->heard];
+
+        if (s->audio) {
+            ngx_http_voice_mem_free(NULL, s->audio);
+            s->audio = NULL;
+            s->audio_size = 0;
+            reply->audio_held -= s->audio_len;
+        }
+    }
 
     return NGX_OK;
 }
@@ -249,6 +265,7 @@ ngx_http_voice_reply_end(ngx_http_voice_reply_t *reply)
     reply->nsentences = 0;
     reply->playing = 0;
     reply->heard = 0;
+    reply->audio_held = 0;
     reply->complete = 0;
     reply->held = 0;
     reply->speaking = 0;
@@ -283,6 +300,10 @@ ngx_http_voice_reply_say(ngx_http_voice_reply_t *reply, const u_char *text,
     ngx_http_voice_reply_sentence_t  *s;
 
     us = ngx_http_voice_clock_usec();
+
+    if (reply->capped) {
+        return;
+    }
 
     if (reply->nsentences == NGX_HTTP_VOICE_REPLY_SENTENCES) {
         ngx_log_error(NGX_LOG_INFO, reply->stream->connection->log, 0,
@@ -417,7 +438,7 @@ ngx_http_voice_reply_tts_data(ngx_http_voice_provider_req_t *pr, u_char *p,
 
     s = ngx_http_voice_reply_sentence(reply, pr);
 
-    if (s == NULL || pr->status != NGX_HTTP_OK) {
+    if (s == NULL || pr->status != NGX_HTTP_OK || s->dropped) {
         return;
     }
 
@@ -437,7 +458,7 @@ ngx_http_voice_reply_tts_data(ngx_http_voice_provider_req_t *pr, u_char *p,
         p += used;
         n -= used;
 
-        if (k && ngx_http_voice_reply_append(s, ulaw, k) != NGX_OK) {
+        if (k && ngx_http_voice_reply_append(reply, s, ulaw, k) != NGX_OK) {
             break;
         }
 
@@ -468,11 +489,18 @@ ngx_http_voice_reply_timed(ngx_http_voice_reply_t *reply, uint64_t since)
 
 
 static ngx_int_t
-ngx_http_voice_reply_append(ngx_http_voice_reply_sentence_t *s,
-    u_char *ulaw, size_t n)
+ngx_http_voice_reply_append(ngx_http_voice_reply_t *reply,
+    ngx_http_voice_reply_sentence_t *s, u_char *ulaw, size_t n)
 {
-    size_t   size;
+    size_t   size, max;
     u_char  *p;
+
+    max = (size_t) NGX_HTTP_VOICE_REPLY_AUDIO_MAX * VOICE_G711_RATE;
+
+    if (reply->audio_held + n > max) {
+        n = max - reply->audio_held;
+        ngx_http_voice_reply_cap(reply, s);
+    }
 
     if (s->audio_len + n > s->audio_size) {
         size = ngx_max(s->audio_size * 2, s->audio_len + n);
@@ -489,8 +517,59 @@ ngx_http_voice_reply_append(ngx_http_voice_reply_sentence_t *s,
 
     ngx_memcpy(s->audio + s->audio_len, ulaw, n);
     s->audio_len += n;
+    reply->audio_held += n;
 
-    return NGX_OK;
+    return s->dropped ? NGX_DONE : NGX_OK;
+}
+
+
+/*
+ * The reply holds as much audio as it may: this sentence ends with what
+ * it has, the ones after it and those still to come are dropped, and
+ * their TTS requests go (from the timer's event: not inside this one's
+ * upstream).
+ */
+
+static void
+ngx_http_voice_reply_cap(ngx_http_voice_reply_t *reply,
+    ngx_http_voice_reply_sentence_t *s)
+{
+    ngx_uint_t  i;
+
+    if (!reply->capped) {
+        ngx_log_error(NGX_LOG_INFO, reply->stream->connection->log, 0,
+                      "voice: reply holds %d s of audio, sentence %ui cut "
+                      "there and the rest of the reply dropped",
+                      NGX_HTTP_VOICE_REPLY_AUDIO_MAX, s->index);
+    }
+
+    reply->capped = 1;
+    reply->complete = 1;
+
+    for (i = s->index; i < reply->nsentences; i++) {
+        reply->sentences[i].dropped = 1;
+        reply->sentences[i].done = 1;
+        reply->sentences[i].failed = (i != s->index);
+    }
+
+    ngx_http_voice_reply_post(reply);
+}
+
+
+static void
+ngx_http_voice_reply_drop(ngx_http_voice_reply_t *reply)
+{
+    ngx_uint_t                        i;
+    ngx_http_voice_reply_sentence_t  *s;
+
+    for (i = 0; i < reply->nsentences; i++) {
+        s = &reply->sentences[i];
+
+        if (s->dropped && s->pr) {
+            ngx_http_voice_provider_cancel(s->pr);
+            s->pr = NULL;
+        }
+    }
 }
 
 
@@ -507,6 +586,11 @@ ngx_http_voice_reply_tts_done(ngx_http_voice_provider_req_t *pr)
     }
 
     s->pr = NULL;
+
+    if (s->dropped) {
+        return;
+    }
+
     s->done = 1;
 
     if (!pr->ok) {
@@ -544,6 +628,10 @@ ngx_http_voice_reply_wake(ngx_event_t *ev)
 
     if (ev->timer_set) {
         ngx_del_timer(ev);
+    }
+
+    if (reply->capped) {
+        ngx_http_voice_reply_drop(reply);
     }
 
     if (ngx_http_voice_reply_pump(reply) == NGX_OK) {

@@ -30,6 +30,13 @@
 #define NGX_HTTP_VOICE_REPLY_SENTENCES     32
 #define NGX_HTTP_VOICE_REPLY_SENTENCE_MAX  300
 
+/*
+ * The most audio a reply holds at once, in seconds of μ-law (8 KB each):
+ * the sentences not yet heard.  More from a TTS is dropped, and the rest
+ * of the reply with it.
+ */
+#define NGX_HTTP_VOICE_REPLY_AUDIO_MAX     120
+
 
 typedef struct {
     ngx_str_t                    uri;           /* voice_tts */
@@ -59,6 +66,7 @@ typedef struct {
     unsigned                        marked:1;
     unsigned                        first_byte:1;  /* from TTS */
     unsigned                        failed:1;  /* TTS failed: unheard */
+    unsigned                        dropped:1; /* past the reply's cap */
 } ngx_http_voice_reply_sentence_t;
 
 
@@ -76,6 +84,7 @@ typedef struct {
     ngx_uint_t                       nsentences;
     ngx_uint_t                       playing;       /* sentences sent whole */
     ngx_uint_t                       heard;         /* by their marks */
+    size_t                           audio_held;    /* of those not heard */
 
     /* in the marks' names, so those of a cleared reply are told apart */
     ngx_uint_t                       turn;
@@ -104,6 +113,7 @@ typedef struct {
     unsigned                         held:1;        /* nothing played yet */
     unsigned                         speaking:1;
     unsigned                         timed:1;
+    unsigned                         capped:1;      /* audio held too long */
 } ngx_http_voice_reply_t;
 
 

@@ -28,6 +28,11 @@ $t->run_agent($fake, <<"CONF", http => <<"HTTP");
             voice_media_stream agent;
             voice_greeting "Hello there.";
         }
+
+        location /capped/ {
+            voice_media_stream agent;
+            voice_llm_max_reply 300;
+        }
 CONF
     server {
         listen 127.0.0.1:%%PORT2%% sndbuf=4k;
@@ -109,6 +114,15 @@ sub listen_for {
     return @media;
 }
 
+# the caller presses a key, "#": a turn at once, without STT
+
+sub key {
+    my ($c, $k) = @_;
+    $c->send_json({ event => 'dtmf',
+        streamSid => 'MZ0123456789abcdef0123456789abcdef',
+        dtmf => { track => 'inbound_track', digit => $k } });
+}
+
 # the most the caller's audio ran ahead of real time, in seconds, counted
 # from the first media message's arrival
 
@@ -154,6 +168,34 @@ ok(until_true(sub {
     $t->error_log =~ /peer is not reading.*"GET \/small\/stuck/ }, 10),
     'a caller that stops reading is cut off by voice_max_pending');
 undef $stuck;
+undef $c;
+
+# an endless LLM stream ends at voice_llm_max_reply: what came before is
+# said, the request is closed
+
+$fake->reset->llm_endless;
+$c = begin('/capped/llm');
+key($c, '#');
+ok(until_true(sub {
+    $t->error_log =~ /llm reply longer than voice_llm_max_reply \(300 bytes\)/
+}, 10), 'an endless LLM reply is cut at voice_llm_max_reply, logged');
+ok($fake->closed('llm'), 'its request is closed');
+my $said = join ' ', $fake->tts_texts;
+cmp_ok(length $said, '<=', 300, 'no more of it goes to TTS');
+like($said, qr/^This is sentence 1\. This is sentence 2\. /,
+    'what came before goes');
+undef $c;
+
+# the audio a reply holds is capped: a TTS answer beyond it is cut, and
+# the rest of the reply dropped
+
+$fake->reset->replies('One. Two.')->tts_seconds(130);
+$c = begin('/capped/tts');
+key($c, '#');
+ok(until_true(sub {
+    $t->error_log =~ /reply holds 120 s of audio, sentence 0 cut there/
+}, 20), 'a TTS answer of 130 s is cut at 120 s, logged');
+listen_for($c, 1);
 undef $c;
 
 $t->stop;
