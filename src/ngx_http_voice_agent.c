@@ -231,10 +231,6 @@ ngx_http_voice_agent_start(ngx_http_voice_stream_t *st, void *conf)
         ag->state = ngx_http_voice_agent_thinking;
         ag->greeting = 1;
 
-        ngx_http_voice_llm_history_add(&ag->llm, "assistant",
-                                       acf->greeting.data,
-                                       acf->greeting.len);
-
         ngx_http_voice_reply_begin(&ag->reply, 0);
         ngx_http_voice_reply_text(&ag->reply, acf->greeting.data,
                                   acf->greeting.len);
@@ -1107,15 +1103,11 @@ ngx_http_voice_agent_end_reply(ngx_http_voice_agent_t *ag)
 
     ngx_http_voice_llm_cancel(&ag->llm);
 
-    /* the greeting is in the history from the start */
+    text = ngx_http_voice_reply_heard_text(&ag->reply, &len);
 
-    if (!ag->greeting) {
-        text = ngx_http_voice_reply_heard_text(&ag->reply, &len);
-
-        if (text) {
-            ngx_http_voice_llm_history_add(&ag->llm, "assistant", text, len);
-            ngx_http_voice_mem_free(NULL, text);
-        }
+    if (text) {
+        ngx_http_voice_llm_history_add(&ag->llm, "assistant", text, len);
+        ngx_http_voice_mem_free(NULL, text);
     }
 
     ngx_http_voice_reply_end(&ag->reply);

@@ -56,6 +56,8 @@ static ngx_int_t ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply);
 static void ngx_http_voice_reply_stop(ngx_http_voice_reply_t *reply);
 static void ngx_http_voice_reply_timed(ngx_http_voice_reply_t *reply,
     uint64_t since);
+static void ngx_http_voice_reply_position(ngx_http_voice_reply_t *reply,
+    uint64_t played, ngx_uint_t *sentence, size_t *offset);
 static void ngx_http_voice_reply_free(ngx_http_voice_reply_sentence_t *s);
 
 
@@ -210,15 +212,43 @@ ngx_http_voice_reply_over(ngx_http_voice_reply_t *reply)
 u_char *
 ngx_http_voice_reply_heard_text(ngx_http_voice_reply_t *reply, size_t *len)
 {
-    size_t                            n;
+    size_t                            n, off, cut;
     u_char                           *text, *p;
-    ngx_uint_t                        i, heard;
+    ngx_uint_t                        i, k, whole;
     ngx_http_voice_reply_sentence_t  *s;
 
-    heard = ngx_min(reply->heard, reply->nsentences);
-    n = 0;
+    cut = 0;
 
-    for (i = 0; i < heard; i++) {
+    if (ngx_http_voice_reply_over(reply)) {
+        k = reply->nsentences;
+
+    } else {
+        ngx_http_voice_reply_position(reply,
+                      voice_playout_played(&reply->clock, ngx_current_msec),
+                      &k, &off);
+
+        /*
+         * The sentence playing: the share of its audio played is the
+         * share of its text heard.  While its TTS is still answering,
+         * the audio so far stands for the whole, which says too much.
+         */
+
+        if (k < reply->nsentences && off && !reply->sentences[k].failed) {
+            s = &reply->sentences[k];
+            cut = voice_playout_cut(s->text, s->text_len, off, s->audio_len);
+
+            if (cut == s->text_len) {
+                k++;
+                cut = 0;
+            }
+        }
+    }
+
+    whole = reply->complete && k >= reply->nsentences && !reply->capped;
+
+    n = cut;
+
+    for (i = 0; i < k; i++) {
         if (!reply->sentences[i].failed) {
             n += reply->sentences[i].text_len + 1;
         }
@@ -228,6 +258,10 @@ ngx_http_voice_reply_heard_text(ngx_http_voice_reply_t *reply, size_t *len)
         return NULL;
     }
 
+    if (!whole) {
+        n += sizeof(NGX_HTTP_VOICE_REPLY_CUT);
+    }
+
     text = ngx_http_voice_mem_alloc(NULL, n);
     if (text == NULL) {
         return NULL;
@@ -235,7 +269,7 @@ ngx_http_voice_reply_heard_text(ngx_http_voice_reply_t *reply, size_t *len)
 
     p = text;
 
-    for (i = 0; i < heard; i++) {
+    for (i = 0; i < k; i++) {
         s = &reply->sentences[i];
 
         if (!s->failed) {
@@ -244,7 +278,19 @@ ngx_http_voice_reply_heard_text(ngx_http_voice_reply_t *reply, size_t *len)
         }
     }
 
-    *len = n - 1;
+    if (cut) {
+        p = ngx_cpymem(p, reply->sentences[k].text, cut);
+
+    } else {
+        p--;
+    }
+
+    if (!whole) {
+        p = ngx_cpymem(p, NGX_HTTP_VOICE_REPLY_CUT,
+                       sizeof(NGX_HTTP_VOICE_REPLY_CUT) - 1);
+    }
+
+    *len = p - text;
 
     return text;
 }
@@ -745,6 +791,36 @@ ngx_http_voice_reply_stop(ngx_http_voice_reply_t *reply)
     if (reply->wake.posted) {
         ngx_delete_posted_event(&reply->wake);
     }
+}
+
+
+/*
+ * Where the first "played" samples of the clock end: a sentence and the
+ * offset in its audio.  Past the end of a sentence sent whole is the
+ * start of the next; the one being sent holds what is left.
+ */
+
+static void
+ngx_http_voice_reply_position(ngx_http_voice_reply_t *reply,
+    uint64_t played, ngx_uint_t *sentence, size_t *offset)
+{
+    size_t      n;
+    ngx_uint_t  i;
+
+    for (i = 0; i < reply->nsentences; i++) {
+        n = reply->sentences[i].sent;
+
+        if (played < n || i >= reply->playing) {
+            *sentence = i;
+            *offset = (size_t) ngx_min(played, n);
+            return;
+        }
+
+        played -= n;
+    }
+
+    *sentence = i;
+    *offset = 0;
 }
 
 

@@ -37,6 +37,9 @@
  */
 #define NGX_HTTP_VOICE_REPLY_AUDIO_MAX     120
 
+/* after the text of a reply the caller did not hear to its end */
+#define NGX_HTTP_VOICE_REPLY_CUT           " [interrupted]"
+
 
 typedef struct {
     ngx_str_t                    uri;           /* voice_tts */
@@ -145,7 +148,12 @@ ngx_int_t ngx_http_voice_reply_mark(ngx_http_voice_reply_t *reply,
 /* all of it said, and every mark back */
 ngx_uint_t ngx_http_voice_reply_over(ngx_http_voice_reply_t *reply);
 
-/* the sentences the caller heard, one text (mem_alloc'd), or NULL */
+/*
+ * What the caller heard, one text (mem_alloc'd), or NULL for nothing:
+ * the sentences played whole, then the part of the one playing, cut at
+ * the word playback reached, and NGX_HTTP_VOICE_REPLY_CUT unless the
+ * reply was heard to its end.
+ */
 u_char *ngx_http_voice_reply_heard_text(ngx_http_voice_reply_t *reply,
     size_t *len);
 

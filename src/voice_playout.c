@@ -13,6 +13,7 @@ static uint64_t voice_playout_elapsed(const voice_playout_t *p,
     uint64_t now);
 static void voice_playout_anchor(voice_playout_t *p, uint64_t now,
     uint64_t at);
+static int voice_playout_space(uint8_t c);
 
 
 void
@@ -127,6 +128,61 @@ voice_playout_played(const voice_playout_t *p, uint64_t now)
 }
 
 
+size_t
+voice_playout_cut(const uint8_t *text, size_t len, uint64_t heard,
+    uint64_t total)
+{
+    size_t    i, best, chars;
+    uint64_t  target, at, d, best_d;
+
+    if (heard >= total) {
+        return len;
+    }
+
+    chars = 0;
+
+    for (i = 0; i < len; i++) {
+        chars += (text[i] & 0xc0) != 0x80;
+    }
+
+    /*
+     * Distances are in characters times "total": the point heard is
+     * chars * heard / total characters in, without rounding it.
+     */
+
+    target = (uint64_t) chars * heard;
+    best = 0;
+    best_d = target;
+    chars = 0;
+
+    for (i = 0; i < len; i++) {
+        chars += (text[i] & 0xc0) != 0x80;
+
+        /* the end of a word: no space, and a space or the end after it */
+
+        if (voice_playout_space(text[i])
+            || (i + 1 < len && !voice_playout_space(text[i + 1])))
+        {
+            continue;
+        }
+
+        at = (uint64_t) chars * total;
+        d = at > target ? at - target : target - at;
+
+        if (d < best_d) {
+            best = i + 1;
+            best_d = d;
+        }
+
+        if (at > target) {
+            break;                      /* the later ones are further */
+        }
+    }
+
+    return best;
+}
+
+
 /* the samples the clock says have played by now, sent or not */
 
 static uint64_t
@@ -148,3 +204,10 @@ voice_playout_anchor(voice_playout_t *p, uint64_t now, uint64_t at)
     p->t0 = now > ms ? now - ms : 0;
 }
 
+
+static int
+voice_playout_space(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v'
+           || c == '\f';
+}

@@ -59,4 +59,13 @@ void voice_playout_mark(voice_playout_t *p, uint64_t now, uint64_t at);
 /* the samples the caller has heard by now, of those sent */
 uint64_t voice_playout_played(const voice_playout_t *p, uint64_t now);
 
+/*
+ * The part of a sentence's text heard when "heard" of its "total"
+ * samples played: the same share of its characters (UTF-8), cut at the
+ * end of the word nearest to that point (none at all is nearest too).
+ * Returns the length in bytes of that beginning of the text.
+ */
+size_t voice_playout_cut(const uint8_t *text, size_t len, uint64_t heard,
+    uint64_t total);
+
 #endif /* VOICE_PLAYOUT_H */

@@ -11,8 +11,10 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use MIME::Base64 qw(decode_base64);
 use Time::HiRes qw(time sleep);
 use VoiceTest qw(slurp until_true);
+use VoiceAudio qw(ulaw_linear pcm16);
 use VoiceWS;
 use FakeProvider;
 
@@ -32,6 +34,20 @@ $t->run_agent($fake, <<"CONF", http => <<"HTTP");
         location /capped/ {
             voice_media_stream agent;
             voice_llm_max_reply 300;
+        }
+
+        location /media/ {
+            voice_media_stream agent;
+        }
+
+        location /hello/ {
+            voice_media_stream agent;
+            voice_greeting "Hello there. How can I help?";
+        }
+
+        location /welcome/ {
+            voice_media_stream agent;
+            voice_greeting "Welcome to the test line of the example company, where every call is answered by a friendly voice.";
         }
 CONF
     server {
@@ -196,6 +212,90 @@ ok(until_true(sub {
     $t->error_log =~ /reply holds 120 s of audio, sentence 0 cut there/
 }, 20), 'a TTS answer of 130 s is cut at 120 s, logged');
 listen_for($c, 1);
+undef $c;
+
+# What the caller heard of a reply, to the word: an interruption 1.5 s
+# into a 3 s sentence (the fake TTS makes 20 ms of audio a character)
+# keeps about its first half in the history, marked as cut off.  What
+# was heard is counted in the audio the simulator played: the samples of
+# the sentence's tag before the clear.
+
+my $long = 'We are open every single day of the week from nine in the '
+    . 'morning until five in the evening, and on public holidays we open a '
+    . 'little later than usual.';
+
+# the words of text up to the end of a word nearest to "at" characters
+sub words_near {
+    my ($text, $at) = @_;
+    my ($best, $bd, $n) = (0, $at, 0);
+    while ($text =~ /\S+/g) {
+        $n++;
+        my $d = abs(pos($text) - $at);
+        ($best, $bd) = ($n, $d) if $d < $bd;
+    }
+    return $best;
+}
+
+$fake->reset->transcripts('What are your opening hours?',
+    'Wait, and on Sundays?')->replies($long, 'Closed on Sundays.');
+my ($rc, $out, $log) = $t->call('/media/cut',
+    "--say 'What are your opening hours?' --interrupt 1500",
+    "--say 'Wait, and on Sundays?' --record-raw $dir/cut.raw -v");
+is($rc, 0, 'interrupted call completes') or diag $out;
+my @llm = $fake->json_requests('llm');
+is(scalar @llm, 2, 'the interruption is the next turn');
+my ($heard) = map { $_->{content} } grep { $_->{role} eq 'assistant' }
+    @{ $llm[1]{messages} || [] };
+$heard //= '';
+my ($part) = $heard =~ /^(.*) \[interrupted\]$/;
+ok(defined $part, 'the interrupted sentence is marked as cut off')
+    or diag $heard;
+$part //= '';
+like($long, qr/^\Q$part\E /, 'its beginning is kept, cut at a word');
+my $words = () = $part =~ /\S+/g;
+my $tag = ulaw_linear(FakeProvider::tag($long));
+my $played = grep { $_ == $tag } pcm16(slurp("$dir/cut.raw"));
+my $want = words_near($long, $played / 160);
+cmp_ok(abs($words - $want), '<=', 2,
+    'the words kept are those the caller heard, within two');
+note("heard $words words, the caller's audio says $want (of 30)");
+cmp_ok($words, '>=', 10, 'about the first half: not much less');
+cmp_ok($words, '<=', 22, 'nor much more');
+my ($after) = $log =~ /< \{"event":"clear".*?\n(.*)/s;
+my $stale = grep { ord(substr(decode_base64($_), 0, 1))
+    == FakeProvider::tag($long) } ($after // '') =~ /"payload":"([^"]+)"/g;
+is($stale, 0, 'no audio of the interrupted sentence after the clear');
+
+# a greeting heard whole is in the history whole
+
+$fake->reset;
+$c = begin('/hello/whole');
+listen_for($c, 1.5);
+key($c, '#');
+ok(until_true(sub { $fake->requests('llm') >= 1 }, 10), 'a turn');
+@llm = $fake->json_requests('llm');
+is_deeply([ @{ $llm[0]{messages} || [] }[1, 2] ],
+    [ { role => 'assistant', content => 'Hello there. How can I help?' },
+      { role => 'user', content => '[caller pressed #]' } ],
+    'the greeting heard whole, then the keys');
+undef $c;
+
+# an interrupted greeting keeps only what was heard: 1 s of its 2 s
+
+$fake->reset;
+$c = begin('/welcome/cut');
+listen_for($c, 1);
+key($c, '#');
+ok(until_true(sub { $fake->requests('llm') >= 1 }, 10), 'a turn');
+@llm = $fake->json_requests('llm');
+($heard) = map { $_->{content} } grep { $_->{role} eq 'assistant' }
+    @{ $llm[0]{messages} || [] };
+$heard //= '';
+like($heard, qr/^Welcome to the .* \[interrupted\]$/,
+    'the interrupted greeting: its beginning, marked as cut off');
+$words = () = $heard =~ /\S+/g;
+cmp_ok($words - 1, '>=', 5, 'about half of its 18 words: not much less');
+cmp_ok($words - 1, '<=', 13, 'nor much more');
 undef $c;
 
 $t->stop;

@@ -5,7 +5,8 @@
 /*
  * The playout clock: a lead of audio at once, then as fast as it plays;
  * a gap counted once and playback going on after it; marks that come
- * back late moving the clock, early ones not.
+ * back late moving the clock, early ones not; and the heard part of a
+ * sentence's text, cut at the word nearest to the point heard.
  */
 
 #include "unit.h"
@@ -134,12 +135,79 @@ test_marks(void)
 }
 
 
+static size_t
+cut(const char *text, uint64_t heard, uint64_t total)
+{
+    return voice_playout_cut((const uint8_t *) text, strlen(text), heard,
+                             total);
+}
+
+
+static void
+test_cut(void)
+{
+    const char  *s, *u;
+
+    /* 30 characters; the words end at 4, 7, 11, 16, 22, 26, 30 */
+
+    s = "Sure we are open every day now";
+
+    CHECK_INT(cut(s, 0, 30), 0);
+    CHECK_INT(cut(s, 1, 30), 0);
+    CHECK_INT(cut(s, 2, 30), 0);
+    CHECK_INT(cut(s, 3, 30), 4);
+    CHECK_INT(cut(s, 15, 30), 16);
+    CHECK_INT(cut(s, 1, 2), 16);
+    CHECK_INT(cut(s, 29, 30), 30);
+    CHECK_INT(cut(s, 30, 30), 30);
+    CHECK_INT(cut(s, 31, 30), 30);
+
+    /* halfway between two word ends: the shorter */
+
+    CHECK_INT(cut(s, 11, 60), 4);
+    CHECK_INT(cut(s, 19, 30), 16);
+    CHECK_INT(cut(s, 18, 30), 16);
+    CHECK_INT(cut(s, 20, 30), 22);
+
+    /* the share is of characters, whatever the samples' unit */
+
+    CHECK_INT(cut(s, 15 * 160, 30 * 160), 16);
+    CHECK_INT(cut(s, 7999, 24000), 11);
+
+    /* punctuation stays with its word, runs of space are one */
+
+    CHECK_INT(cut("Yes, sure.  Fine.", 6, 17), 4);
+    CHECK_INT(cut("Yes, sure.  Fine.", 9, 17), 10);
+    CHECK_INT(cut("Yes, sure.  Fine.", 11, 17), 10);
+    CHECK_INT(cut("Yes, sure.  Fine.", 15, 17), 17);
+
+    /* one word: all or nothing */
+
+    CHECK_INT(cut("Hello", 2, 5), 0);
+    CHECK_INT(cut("Hello", 3, 5), 5);
+
+    /* characters, not bytes: "é" is two bytes, one character */
+
+    u = "\xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9 \xc3\xa9t\xc3\xa9";
+    CHECK_INT(cut(u, 4, 11), 5);
+    CHECK_INT(cut(u, 8, 11), 11);
+    CHECK_INT(cut(u, 10, 11), strlen(u));
+
+    /* nothing to cut */
+
+    CHECK_INT(cut("", 1, 2), 0);
+    CHECK_INT(cut("   ", 1, 2), 0);
+    CHECK_INT(cut(s, 0, 0), 30);
+}
+
+
 int
 main(void)
 {
     test_pace();
     test_underrun();
     test_marks();
+    test_cut();
 
     UNIT_DONE("playout");
 }
