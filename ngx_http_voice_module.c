@@ -407,6 +407,13 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       0,
       NULL },
 
+    { ngx_string("voice_barge_in_resume"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.barge_in_resume),
+      NULL },
+
     { ngx_string("voice_speculative"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -599,6 +606,7 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->agent.vad_min_speech = NGX_CONF_UNSET_MSEC;
     vlcf->agent.barge_in = NGX_CONF_UNSET;
     vlcf->agent.barge_in_words = NGX_CONF_UNSET_UINT;
+    vlcf->agent.barge_in_resume = NGX_CONF_UNSET;
     vlcf->agent.speculative = NGX_CONF_UNSET;
     vlcf->agent.speculative_silence = NGX_CONF_UNSET_MSEC;
     vlcf->agent.barge_in_ignore = NGX_CONF_UNSET_PTR;
@@ -682,6 +690,7 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(ag->vad_min_speech, pag->vad_min_speech, 200);
     ngx_conf_merge_value(ag->barge_in, pag->barge_in, 1);
     ngx_conf_merge_uint_value(ag->barge_in_words, pag->barge_in_words, 1);
+    ngx_conf_merge_value(ag->barge_in_resume, pag->barge_in_resume, 1);
     ngx_conf_merge_value(ag->speculative, pag->speculative, 0);
     ngx_conf_merge_msec_value(ag->speculative_silence,
                               pag->speculative_silence, 200);

@@ -9,8 +9,10 @@
  * arrives (converted by voice_tts_audio.c).  The head sentence's buffer
  * goes out in 20 ms media messages; a sentence further on waits until
  * those before it are done, so audio plays in order whichever TTS
- * answers first.  Text, audio and converters are malloc'd and freed when
- * the reply ends.
+ * answers first.  Text, audio and converters are malloc'd; a sentence's
+ * audio is freed once heard (its mark back), the rest when the reply
+ * ends, and the audio not heard yet is capped
+ * (NGX_HTTP_VOICE_REPLY_AUDIO_MAX).
  *
  * The audio goes at the pace Twilio plays it, voice_playout_lead ahead
  * at most (voice_playout.c keeps the clock), however fast the TTS
@@ -56,6 +58,10 @@ static ngx_int_t ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply);
 static void ngx_http_voice_reply_stop(ngx_http_voice_reply_t *reply);
 static void ngx_http_voice_reply_timed(ngx_http_voice_reply_t *reply,
     uint64_t since);
+static void ngx_http_voice_reply_heard(ngx_http_voice_reply_t *reply,
+    ngx_uint_t n);
+static void ngx_http_voice_reply_where(ngx_http_voice_reply_t *reply,
+    ngx_uint_t *sentence, size_t *offset);
 static void ngx_http_voice_reply_position(ngx_http_voice_reply_t *reply,
     uint64_t played, ngx_uint_t *sentence, size_t *offset);
 static void ngx_http_voice_reply_free(ngx_http_voice_reply_sentence_t *s);
@@ -82,6 +88,12 @@ ngx_http_voice_reply_init(ngx_http_voice_reply_t *reply,
 void
 ngx_http_voice_reply_begin(ngx_http_voice_reply_t *reply, ngx_uint_t held)
 {
+    /* a paused reply that nobody ended goes now */
+
+    if (reply->nsentences || reply->paused) {
+        ngx_http_voice_reply_end(reply);
+    }
+
     voice_sentence_init(&reply->splitter, reply->splitter_buf,
                         sizeof(reply->splitter_buf),
                         NGX_HTTP_VOICE_REPLY_SENTENCE_MAX);
@@ -96,6 +108,11 @@ ngx_http_voice_reply_begin(ngx_http_voice_reply_t *reply, ngx_uint_t held)
     reply->media_us = 0;
     reply->audio_held = 0;
     reply->capped = 0;
+
+    reply->clock_sentence = 0;
+    reply->clock_offset = 0;
+    reply->pause_sentence = 0;
+    reply->pause_offset = 0;
 
     voice_playout_init(&reply->clock, reply->conf->lead);
 }
@@ -183,21 +200,79 @@ ngx_http_voice_reply_mark(ngx_http_voice_reply_t *reply, u_char *name)
     /* playback is where the mark was, whatever the clock thought */
 
     voice_playout_mark(&reply->clock, ngx_current_msec, s->mark_at);
-
-    /* the audio heard is not needed any more */
-
-    for ( /* void */ ; reply->heard <= index; reply->heard++) {
-        s = &reply->sentences[reply->heard];
-
-        if (s->audio) {
-            ngx_http_voice_mem_free(NULL, s->audio);
-            s->audio = NULL;
-            s->audio_size = 0;
-            reply->audio_held -= s->audio_len;
-        }
-    }
+    ngx_http_voice_reply_heard(reply, index + 1);
 
     return NGX_OK;
+}
+
+
+void
+ngx_http_voice_reply_pause(ngx_http_voice_reply_t *reply)
+{
+    size_t                            back;
+    ngx_uint_t                        i;
+    ngx_http_voice_reply_sentence_t  *s;
+
+    if (reply->paused) {
+        return;
+    }
+
+    ngx_http_voice_reply_where(reply, &reply->pause_sentence,
+                               &reply->pause_offset);
+
+    reply->paused = 1;
+    reply->speaking = 0;
+
+    if (reply->wake.timer_set) {
+        ngx_del_timer(&reply->wake);
+    }
+
+    ngx_http_voice_reply_heard(reply, reply->pause_sentence);
+
+    /*
+     * What was sent from here on is to be sent again, and marked anew
+     * under a turn of its own: the marks Twilio returns for the cleared
+     * audio are then not taken for played.
+     */
+
+    reply->turn++;
+    reply->playing = reply->pause_sentence;
+
+    for (i = reply->playing; i < reply->nsentences; i++) {
+        s = &reply->sentences[i];
+
+        s->marked = 0;
+        s->sent = 0;
+    }
+
+    if (reply->playing < reply->nsentences) {
+        back = reply->pause_offset - reply->pause_offset % VOICE_VAD_FRAME;
+        back -= ngx_min(back, (size_t) NGX_HTTP_VOICE_REPLY_RESUME_BACK
+                              * VOICE_G711_SAMPLES_PER_MS);
+
+        reply->sentences[reply->playing].sent = back;
+    }
+}
+
+
+void
+ngx_http_voice_reply_resume(ngx_http_voice_reply_t *reply)
+{
+    if (!reply->paused) {
+        return;
+    }
+
+    reply->paused = 0;
+
+    /* a new clock, from where playback goes on */
+
+    voice_playout_restart(&reply->clock);
+
+    reply->clock_sentence = reply->playing;
+    reply->clock_offset = (reply->playing < reply->nsentences)
+                          ? reply->sentences[reply->playing].sent : 0;
+
+    ngx_http_voice_reply_post(reply);
 }
 
 
@@ -223,9 +298,7 @@ ngx_http_voice_reply_heard_text(ngx_http_voice_reply_t *reply, size_t *len)
         k = reply->nsentences;
 
     } else {
-        ngx_http_voice_reply_position(reply,
-                      voice_playout_played(&reply->clock, ngx_current_msec),
-                      &k, &off);
+        ngx_http_voice_reply_where(reply, &k, &off);
 
         /*
          * The sentence playing: the share of its audio played is the
@@ -314,6 +387,7 @@ ngx_http_voice_reply_end(ngx_http_voice_reply_t *reply)
     reply->audio_held = 0;
     reply->complete = 0;
     reply->held = 0;
+    reply->paused = 0;
     reply->speaking = 0;
     reply->turn++;
 }
@@ -703,7 +777,7 @@ ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply)
     u_char                            name[VOICE_MARK_MAX];
     ngx_http_voice_reply_sentence_t  *s;
 
-    if (reply->held) {
+    if (reply->held || reply->paused) {
         return NGX_OK;
     }
 
@@ -795,6 +869,35 @@ ngx_http_voice_reply_stop(ngx_http_voice_reply_t *reply)
 
 
 /*
+ * Where the caller is in the reply: a sentence and the offset in its
+ * audio.  Paused, where it stopped; else where the clock says, but not
+ * before where a pause stopped it: audio played again after a resume
+ * was heard already.
+ */
+
+static void
+ngx_http_voice_reply_where(ngx_http_voice_reply_t *reply,
+    ngx_uint_t *sentence, size_t *offset)
+{
+    if (!reply->paused) {
+        ngx_http_voice_reply_position(reply,
+                      voice_playout_played(&reply->clock, ngx_current_msec),
+                      sentence, offset);
+
+        if (*sentence > reply->pause_sentence
+            || (*sentence == reply->pause_sentence
+                && *offset >= reply->pause_offset))
+        {
+            return;
+        }
+    }
+
+    *sentence = reply->pause_sentence;
+    *offset = reply->pause_offset;
+}
+
+
+/*
  * Where the first "played" samples of the clock end: a sentence and the
  * offset in its audio.  Past the end of a sentence sent whole is the
  * start of the next; the one being sent holds what is left.
@@ -804,23 +907,46 @@ static void
 ngx_http_voice_reply_position(ngx_http_voice_reply_t *reply,
     uint64_t played, ngx_uint_t *sentence, size_t *offset)
 {
-    size_t      n;
+    size_t      n, off;
     ngx_uint_t  i;
 
-    for (i = 0; i < reply->nsentences; i++) {
-        n = reply->sentences[i].sent;
+    off = reply->clock_offset;
+
+    for (i = reply->clock_sentence; i < reply->nsentences; i++) {
+        n = reply->sentences[i].sent - off;
 
         if (played < n || i >= reply->playing) {
             *sentence = i;
-            *offset = (size_t) ngx_min(played, n);
+            *offset = off + (size_t) ngx_min(played, n);
             return;
         }
 
         played -= n;
+        off = 0;
     }
 
     *sentence = i;
     *offset = 0;
+}
+
+
+/* the first n sentences were heard: their audio is not needed any more */
+
+static void
+ngx_http_voice_reply_heard(ngx_http_voice_reply_t *reply, ngx_uint_t n)
+{
+    ngx_http_voice_reply_sentence_t  *s;
+
+    for ( /* void */ ; reply->heard < n; reply->heard++) {
+        s = &reply->sentences[reply->heard];
+
+        if (s->audio) {
+            ngx_http_voice_mem_free(NULL, s->audio);
+            s->audio = NULL;
+            s->audio_size = 0;
+            reply->audio_held -= s->audio_len;
+        }
+    }
 }
 
 

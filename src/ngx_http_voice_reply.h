@@ -40,6 +40,9 @@
 /* after the text of a reply the caller did not hear to its end */
 #define NGX_HTTP_VOICE_REPLY_CUT           " [interrupted]"
 
+/* a paused reply plays on from this long before where it stopped */
+#define NGX_HTTP_VOICE_REPLY_RESUME_BACK   200
+
 
 typedef struct {
     ngx_str_t                    uri;           /* voice_tts */
@@ -96,6 +99,14 @@ typedef struct {
     voice_playout_t                  clock;
     ngx_event_t                      wake;
 
+    /* where the clock's first sample is: a sentence, an offset in it */
+    ngx_uint_t                       clock_sentence;
+    size_t                           clock_offset;
+
+    /* where a paused reply stopped, as heard */
+    ngx_uint_t                       pause_sentence;
+    size_t                           pause_offset;
+
     /* the reply's timings */
     ngx_msec_t                       begun;
     ngx_msec_t                       sentence_ms;   /* to the first sentence */
@@ -117,6 +128,7 @@ typedef struct {
     unsigned                         speaking:1;
     unsigned                         timed:1;
     unsigned                         capped:1;      /* audio held too long */
+    unsigned                         paused:1;
 } ngx_http_voice_reply_t;
 
 
@@ -140,6 +152,23 @@ void ngx_http_voice_reply_text(ngx_http_voice_reply_t *reply,
 
 /* no more text: an unfinished sentence is dropped */
 void ngx_http_voice_reply_close(ngx_http_voice_reply_t *reply);
+
+/*
+ * The caller interrupted, and the interruption may turn out to hold no
+ * words: the caller has sent Twilio a "clear"; nothing more plays, and
+ * the reply remembers what was heard (for heard_text) and where to play
+ * on from: the start of the 20 ms frame playing, less
+ * NGX_HTTP_VOICE_REPLY_RESUME_BACK ms, not before the sentence's start.
+ * Its audio stays, its TTS and the text still coming go on; the marks
+ * Twilio returns for what was sent before are ignored.  speaking goes
+ * back to 0, and on_speaking is called again with the first audio after
+ * ngx_http_voice_reply_resume(), which plays on from there.  Either may
+ * be followed by ngx_http_voice_reply_end() instead (the interruption
+ * held words: heard_text() first).  Both do nothing when there is
+ * nothing to do.
+ */
+void ngx_http_voice_reply_pause(ngx_http_voice_reply_t *reply);
+void ngx_http_voice_reply_resume(ngx_http_voice_reply_t *reply);
 
 /* a mark came back; NGX_DECLINED: not of this reply */
 ngx_int_t ngx_http_voice_reply_mark(ngx_http_voice_reply_t *reply,

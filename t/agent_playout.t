@@ -298,6 +298,32 @@ cmp_ok($words - 1, '>=', 5, 'about half of its 18 words: not much less');
 cmp_ok($words - 1, '<=', 13, 'nor much more');
 undef $c;
 
+# voice_barge_in_resume (on by default): an interruption that holds no
+# words (the STT returns nothing) was none; the sentence plays on from
+# where it stopped, a little before, and is heard whole
+
+$fake->reset->transcripts('What are your opening hours?', '', 'Thanks.')
+    ->replies($long, 'You are welcome.');
+($rc, $out, $log) = $t->call('/media/resume',
+    "--say 'What are your opening hours?' --interrupt 1500 --say 'Hmm.'",
+    "--say 'Thanks.' --record-raw $dir/resume.raw -v");
+is($rc, 0, 'call with a false interruption completes') or diag $out;
+like($t->error_log, qr/the interruption held no words, the reply goes on/,
+    'the reply goes on, logged');
+cmp_ok(() = $log =~ /< \{"event":"clear"/g, '==', 1,
+    'Twilio cleared what it held at the interruption');
+$played = grep { $_ == $tag } pcm16(slurp("$dir/resume.raw"));
+cmp_ok($played, '>=', 160 * length $long,
+    'the caller heard all of the sentence');
+cmp_ok($played - 160 * length $long, '<=', 8000,
+    'less than a second of it twice: it went on where it stopped');
+note(sprintf 'heard twice: %d ms', ($played - 160 * length $long) / 8);
+@llm = $fake->json_requests('llm');
+is(scalar @llm, 2, 'no turn for the interruption');
+($heard) = map { $_->{content} } grep { $_->{role} eq 'assistant' }
+    @{ $llm[1]{messages} || [] };
+is($heard, $long, 'the history has the sentence whole');
+
 $t->stop;
 
 done_testing;
