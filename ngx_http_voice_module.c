@@ -400,6 +400,13 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, agent.llm.tool.twilio_api),
       NULL },
 
+    { ngx_string("voice_llm_max_reply"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.llm.max_reply),
+      NULL },
+
     { ngx_string("voice_tts_dialect"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_enum_slot,
@@ -426,6 +433,13 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       ngx_http_voice_tts_format,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_voice_loc_conf_t, agent.tts.format),
+      NULL },
+
+    { ngx_string("voice_playout_lead"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.tts.lead),
       NULL },
 
     { ngx_string("voice_greeting"),
@@ -510,6 +524,13 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       ngx_http_voice_barge_in_ignore,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("voice_barge_in_resume"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.barge_in_resume),
       NULL },
 
     { ngx_string("voice_speculative"),
@@ -736,13 +757,16 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
 
     vlcf->agent.llm.max_history = NGX_CONF_UNSET_UINT;
     ngx_http_voice_tool_init_conf(&vlcf->agent.llm.tool);
+    vlcf->agent.llm.max_reply = NGX_CONF_UNSET_SIZE;
     vlcf->agent.tts.dialect = NGX_CONF_UNSET_UINT;
     vlcf->agent.tts.format = NGX_CONF_UNSET_UINT;
     vlcf->agent.tts.rate = NGX_CONF_UNSET_UINT;
+    vlcf->agent.tts.lead = NGX_CONF_UNSET_MSEC;
     vlcf->agent.vad_silence = NGX_CONF_UNSET_MSEC;
     vlcf->agent.vad_min_speech = NGX_CONF_UNSET_MSEC;
     vlcf->agent.barge_in = NGX_CONF_UNSET;
     vlcf->agent.barge_in_words = NGX_CONF_UNSET_UINT;
+    vlcf->agent.barge_in_resume = NGX_CONF_UNSET;
     vlcf->agent.speculative = NGX_CONF_UNSET;
     vlcf->agent.speculative_silence = NGX_CONF_UNSET_MSEC;
     vlcf->agent.barge_in_ignore = NGX_CONF_UNSET_PTR;
@@ -821,6 +845,7 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              "Answer in one or two short spoken sentences.");
     ngx_conf_merge_uint_value(ag->llm.max_history, pag->llm.max_history, 20);
     ngx_http_voice_tool_merge_conf(&ag->llm.tool, &pag->llm.tool);
+    ngx_conf_merge_size_value(ag->llm.max_reply, pag->llm.max_reply, 2000);
 
     ngx_conf_merge_str_value(ag->tts.uri, pag->tts.uri, "");
     ngx_conf_merge_uint_value(ag->tts.dialect, pag->tts.dialect,
@@ -830,6 +855,7 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(ag->tts.format, pag->tts.format,
                               VOICE_TTS_AUDIO_ULAW);
     ngx_conf_merge_uint_value(ag->tts.rate, pag->tts.rate, VOICE_G711_RATE);
+    ngx_conf_merge_msec_value(ag->tts.lead, pag->tts.lead, 500);
 
     ngx_conf_merge_str_value(ag->greeting, pag->greeting, "");
     ngx_conf_merge_str_value(ag->apology, pag->apology,
@@ -855,6 +881,7 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(ag->greeting_interruptible,
                          pag->greeting_interruptible, 1);
     ngx_conf_merge_uint_value(ag->barge_in_words, pag->barge_in_words, 1);
+    ngx_conf_merge_value(ag->barge_in_resume, pag->barge_in_resume, 1);
     ngx_conf_merge_value(ag->speculative, pag->speculative, 0);
     ngx_conf_merge_msec_value(ag->speculative_silence,
                               pag->speculative_silence, 200);
@@ -876,6 +903,20 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->stream.max_pending < 4096) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_max_pending\" must be at least 4k");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ag->llm.max_reply == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_llm_max_reply\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    /* a lead shorter than one media message would never send one */
+
+    if (ag->tts.lead < 20) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_playout_lead\" must be at least 20ms");
         return NGX_CONF_ERROR;
     }
 

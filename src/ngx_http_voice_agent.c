@@ -147,6 +147,9 @@ static ngx_int_t ngx_http_voice_agent_utt_room(ngx_http_voice_agent_t *ag,
     size_t need);
 static void ngx_http_voice_agent_utt_drop(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_agent_barge_in(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_agent_pause(ngx_http_voice_agent_t *ag);
+static ngx_int_t ngx_http_voice_agent_resume(ngx_http_voice_agent_t *ag,
+    ngx_uint_t words);
 static void ngx_http_voice_agent_think(ngx_http_voice_agent_t *ag,
     ngx_uint_t held);
 static void ngx_http_voice_agent_speculate(ngx_http_voice_agent_t *ag);
@@ -255,10 +258,6 @@ ngx_http_voice_agent_start(ngx_http_voice_stream_t *st, void *conf)
     if (acf->greeting.len) {
         ag->state = ngx_http_voice_agent_thinking;
         ag->greeting = 1;
-
-        ngx_http_voice_llm_history_add(&ag->llm, "assistant",
-                                       acf->greeting.data,
-                                       acf->greeting.len);
 
         ngx_http_voice_reply_begin(&ag->reply, 0);
         ngx_http_voice_reply_text(&ag->reply, acf->greeting.data,
@@ -465,15 +464,16 @@ ngx_http_voice_agent_batch(ngx_http_voice_agent_t *ag)
                       "voice: stt stream \"%V\" lost the utterance and "
                       "there is no \"voice_stt\" to fall back on, turn "
                       "dropped", &ag->conf->stt_stream.upstream.url);
-        ngx_http_voice_agent_utt_drop(ag);
-        ag->state = ngx_http_voice_agent_listening;
+
+        /* no words, as with an empty transcript */
+
+        ngx_http_voice_agent_transcript(ag, NULL, 0, 0);
         ngx_http_voice_agent_apologize(ag);
         return;
     }
 
     if (ngx_http_voice_stt_start(&ag->stt, ag->utt, ag->utt_len) != NGX_OK) {
-        ngx_http_voice_agent_utt_drop(ag);
-        ag->state = ngx_http_voice_agent_listening;
+        ngx_http_voice_agent_transcript(ag, NULL, 0, 0);
         return;
     }
 
@@ -534,7 +534,14 @@ ngx_http_voice_agent_onset(ngx_http_voice_agent_t *ag)
             return ngx_http_voice_agent_preroll(ag, 0);
         }
 
-        ngx_http_voice_agent_barge_in(ag);
+        /* the transcript says whether it interrupted (not speculatively) */
+
+        if (ag->conf->barge_in_resume && !ag->conf->speculative) {
+            ngx_http_voice_agent_pause(ag);
+
+        } else {
+            ngx_http_voice_agent_barge_in(ag);
+        }
     }
 
     ag->kept = 0;
@@ -626,6 +633,20 @@ ngx_http_voice_agent_utt_drop(ngx_http_voice_agent_t *ag)
 static void
 ngx_http_voice_agent_barge_in(ngx_http_voice_agent_t *ag)
 {
+    ngx_http_voice_agent_pause(ag);
+    ngx_http_voice_agent_end_reply(ag);
+}
+
+
+/*
+ * The reply stops playing where the caller is.  With
+ * voice_barge_in_resume that is all until the transcript says whether
+ * the speech held words: its requests go on, and it may play on.
+ */
+
+static void
+ngx_http_voice_agent_pause(ngx_http_voice_agent_t *ag)
+{
     if (!ag->ending) {
         ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
                       "voice: caller interrupted, %ui of %ui sentences heard",
@@ -640,8 +661,39 @@ ngx_http_voice_agent_barge_in(ngx_http_voice_agent_t *ag)
     }
 
     ngx_http_voice_stt_cancel(&ag->stt);
+    ngx_http_voice_reply_pause(&ag->reply);
 
-    ngx_http_voice_agent_end_reply(ag);
+    voice_vad_set_speaking(&ag->vad, 0);
+}
+
+
+/*
+ * The transcript of speech that paused the reply: without words the
+ * reply plays on (NGX_OK); with words it ends, the history keeping what
+ * was heard of it (NGX_DECLINED, as when no reply was paused).
+ */
+
+static ngx_int_t
+ngx_http_voice_agent_resume(ngx_http_voice_agent_t *ag, ngx_uint_t words)
+{
+    if (!ag->reply.paused) {
+        return NGX_DECLINED;
+    }
+
+    if (words) {
+        ngx_http_voice_agent_end_reply(ag);
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
+                  "voice: the interruption held no words, the reply goes on");
+
+    ag->state = ngx_http_voice_agent_thinking;
+
+    ngx_http_voice_reply_resume(&ag->reply);
+    ngx_http_voice_agent_check(ag);
+
+    return NGX_OK;
 }
 
 
@@ -957,7 +1009,9 @@ ngx_http_voice_agent_transcript(ngx_http_voice_agent_t *ag, u_char *text,
     ag->streaming = 0;
     ngx_http_voice_agent_utt_drop(ag);
 
-    if (text == NULL) {
+    if (ngx_http_voice_agent_resume(ag, text && len) == NGX_OK
+        || text == NULL)
+    {
         return;
     }
 
@@ -1249,14 +1303,16 @@ ngx_http_voice_agent_llm_done(void *data, ngx_uint_t ok)
 static void
 ngx_http_voice_agent_check(ngx_http_voice_agent_t *ag)
 {
-    if (ag->reply.held || !ngx_http_voice_reply_over(&ag->reply)) {
+    if (ag->reply.held || ag->reply.paused
+        || !ngx_http_voice_reply_over(&ag->reply))
+    {
         return;
     }
 
     if (ag->reply.nsentences) {
         ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
-                      "voice: reply of %ui sentences played",
-                      ag->reply.nsentences);
+                      "voice: reply of %ui sentences played, %ul underruns",
+                      ag->reply.nsentences, ag->reply.clock.underruns);
     }
 
     ngx_http_voice_agent_end_reply(ag);
@@ -1359,15 +1415,11 @@ ngx_http_voice_agent_end_reply(ngx_http_voice_agent_t *ag)
 
     ngx_http_voice_llm_cancel(&ag->llm);
 
-    /* the greeting is in the history from the start */
+    text = ngx_http_voice_reply_heard_text(&ag->reply, &len);
 
-    if (!ag->greeting) {
-        text = ngx_http_voice_reply_heard_text(&ag->reply, &len);
-
-        if (text) {
-            ngx_http_voice_llm_history_add(&ag->llm, "assistant", text, len);
-            ngx_http_voice_mem_free(NULL, text);
-        }
+    if (text) {
+        ngx_http_voice_llm_history_add(&ag->llm, "assistant", text, len);
+        ngx_http_voice_mem_free(NULL, text);
     }
 
     ngx_http_voice_reply_end(&ag->reply);

@@ -36,6 +36,7 @@ typedef struct {
     ngx_flag_t                        greeting_interruptible;
     ngx_uint_t                        barge_in_words; /* .._min_words */
     ngx_array_t                      *barge_in_ignore;    /* voice_words_t */
+    ngx_flag_t                        barge_in_resume;    /* .._resume */
     ngx_msec_t                        max_utterance;  /* .._max_utterance */
     ngx_flag_t                        speculative;    /* voice_speculative */
     ngx_msec_t                        speculative_silence;

@@ -7,7 +7,8 @@
  * voice_llm_max_history (the oldest message goes first) and its texts
  * are malloc'd, so a long call holds only that much.  Each turn is one
  * streamed chat completion: SSE events (voice_sse.c) carry deltas
- * (voice_llm.c) whose text is handed on at once.
+ * (voice_llm.c) whose text is handed on at once, up to
+ * voice_llm_max_reply bytes: a model that does not stop is stopped.
  *
  * When the completion ends with calls of functions, the turn goes on in
  * rounds: what was said before the calls is spoken while they run, the
@@ -54,6 +55,7 @@ static void ngx_http_voice_llm_history_result(ngx_http_voice_llm_t *llm,
 static void ngx_http_voice_llm_data(ngx_http_voice_provider_req_t *pr,
     u_char *p, size_t n);
 static void ngx_http_voice_llm_done(ngx_http_voice_provider_req_t *pr);
+static void ngx_http_voice_llm_stop(ngx_event_t *ev);
 static void ngx_http_voice_llm_round(ngx_http_voice_llm_t *llm);
 static void ngx_http_voice_llm_dispatch(ngx_http_voice_llm_t *llm,
     voice_tool_call_t *c);
@@ -112,6 +114,10 @@ ngx_http_voice_llm_init(ngx_http_voice_llm_t *llm,
     llm->on_done = on_done;
     llm->on_action = on_action;
     llm->data = data;
+
+    llm->stop.handler = ngx_http_voice_llm_stop;
+    llm->stop.data = llm;
+    llm->stop.log = st->connection->log;
 
     voice_tool_calls_init(&llm->calls, &ngx_http_voice_mem_yajl);
     ngx_queue_init(&llm->runs);
@@ -334,6 +340,7 @@ ngx_http_voice_llm_request(ngx_http_voice_llm_t *llm)
     llm->saw_done = 0;
     llm->failed = 0;
     llm->said = 0;
+    llm->reply_len = 0;
 
     llm->pr = ngx_http_voice_provider_request(llm->stream, &conf->uri, "llm",
                                               "application/json", body, len);
@@ -370,6 +377,10 @@ ngx_http_voice_llm_cancel(ngx_http_voice_llm_t *llm)
     ngx_http_voice_provider_cancel(llm->pr);
     llm->pr = NULL;
 
+    if (llm->stop.posted) {
+        ngx_delete_posted_event(&llm->stop);
+    }
+
     voice_tool_calls_reset(&llm->calls);
 
     llm->round = 0;
@@ -385,6 +396,10 @@ ngx_http_voice_llm_cleanup(ngx_http_voice_llm_t *llm)
     ngx_uint_t                 i;
     ngx_queue_t               *q;
     ngx_http_voice_llm_run_t  *run;
+
+    if (llm->stop.posted) {
+        ngx_delete_posted_event(&llm->stop);
+    }
 
     for (i = 0; i < llm->nhistory; i++) {
         ngx_http_voice_mem_free(NULL, llm->history[i].text);
@@ -426,7 +441,7 @@ ngx_http_voice_llm_data(ngx_http_voice_provider_req_t *pr, u_char *p, size_t n)
     log = llm->stream->connection->log;
     calls = llm->conf->tool.offer.len ? &llm->calls : NULL;
 
-    while (n && llm->pr == pr) {
+    while (n && llm->pr == pr && !llm->stop.posted) {
         rc = voice_sse_feed(&llm->sse, p, n, &used, &data, &dlen);
         p += used;
         n -= used;
@@ -446,6 +461,19 @@ ngx_http_voice_llm_data(ngx_http_voice_provider_req_t *pr, u_char *p, size_t n)
                 llm->first_ms = ngx_current_msec - pr->started;
             }
 
+            if (llm->reply_len + tlen > llm->conf->max_reply) {
+                ngx_log_error(NGX_LOG_INFO, log, 0,
+                              "voice: llm reply longer than "
+                              "voice_llm_max_reply (%uz bytes), the rest "
+                              "dropped", llm->conf->max_reply);
+
+                /* not from inside the upstream's own frames */
+
+                ngx_post_event(&llm->stop, &ngx_posted_events);
+                break;
+            }
+
+            llm->reply_len += tlen;
             llm->said = 1;
             llm->on_text(llm->data, text, tlen);
             break;
@@ -479,7 +507,7 @@ ngx_http_voice_llm_done(ngx_http_voice_provider_req_t *pr)
     ngx_log_t             *log;
     ngx_http_voice_llm_t  *llm = pr->data;
 
-    if (llm->pr != pr) {
+    if (llm->pr != pr || llm->stop.posted) {
         return;
     }
 
@@ -889,4 +917,26 @@ ngx_http_voice_llm_transferred(ngx_http_voice_tool_req_t *tr)
     ngx_http_voice_tool_free(tr);
 
     llm->on_action(llm->data, NGX_HTTP_VOICE_LLM_RESUME);
+}
+
+
+/*
+ * The reply reached voice_llm_max_reply: the request goes, and the reply
+ * ends as a failed one does, the sentences said and the unfinished one
+ * dropped.
+ */
+
+static void
+ngx_http_voice_llm_stop(ngx_event_t *ev)
+{
+    ngx_http_voice_llm_t  *llm = ev->data;
+
+    ngx_connection_t  *c;
+
+    c = llm->stream->connection;
+
+    ngx_http_voice_llm_cancel(llm);
+    llm->on_done(llm->data, 0);
+
+    ngx_http_run_posted_requests(c);
 }

@@ -32,6 +32,7 @@ typedef struct {
     ngx_str_t                    model;         /* voice_llm_model */
     ngx_str_t                    system_prompt; /* voice_system_prompt */
     ngx_uint_t                   max_history;   /* voice_llm_max_history */
+    size_t                       max_reply;     /* voice_llm_max_reply */
     ngx_http_voice_tool_conf_t   tool;
 } ngx_http_voice_llm_conf_t;
 
@@ -82,6 +83,10 @@ typedef struct {
     u_char                          sse_buf[NGX_HTTP_VOICE_LLM_EVENT_MAX];
 
     ngx_msec_t                      first_ms;      /* to the first text */
+    size_t                          reply_len;     /* text handed on */
+
+    /* a reply past voice_llm_max_reply ends from here */
+    ngx_event_t                     stop;
 
     /* the calls the completion streams, and the rounds of the turn */
     voice_tool_calls_t              calls;

@@ -5,7 +5,8 @@
 /*
  * The agent's reply: text in, cut into sentences; each sentence to the
  * voice_tts location at once; their audio, converted to μ-law 8 kHz as
- * it arrives, played in sentence order in 20 ms media messages, with a
+ * it arrives, played in sentence order in 20 ms media messages at the
+ * pace of speech (voice_playout_lead ahead of playback at most), with a
  * mark after each sentence to learn what the caller heard.
  */
 
@@ -17,6 +18,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_voice_provider.h"
+#include "voice_playout.h"
 #include "voice_sentence.h"
 #include "voice_tts_audio.h"
 
@@ -31,6 +33,19 @@
 /* the largest voice_apology_audio file */
 #define NGX_HTTP_VOICE_APOLOGY_MAX  (1024 * 1024)
 
+/*
+ * The most audio a reply holds at once, in seconds of μ-law (8 KB each):
+ * the sentences not yet heard.  More from a TTS is dropped, and the rest
+ * of the reply with it.
+ */
+#define NGX_HTTP_VOICE_REPLY_AUDIO_MAX     120
+
+/* after the text of a reply the caller did not hear to its end */
+#define NGX_HTTP_VOICE_REPLY_CUT           " [interrupted]"
+
+/* a paused reply plays on from this long before where it stopped */
+#define NGX_HTTP_VOICE_REPLY_RESUME_BACK   200
+
 
 typedef struct {
     ngx_str_t                    uri;           /* voice_tts */
@@ -42,6 +57,7 @@ typedef struct {
 
     /* voice_apology_audio, as μ-law 8 kHz: plays for a failed sentence */
     ngx_str_t                    apology_audio;
+    ngx_msec_t                   lead;          /* voice_playout_lead */
 } ngx_http_voice_reply_conf_t;
 
 
@@ -50,10 +66,11 @@ typedef struct {
     size_t                          text_len;
     ngx_uint_t                      index;
 
-    u_char                         *audio;         /* μ-law, not yet sent */
+    u_char                         *audio;         /* μ-law, all of it */
     size_t                          audio_len;
     size_t                          audio_size;
     size_t                          sent;
+    uint64_t                        mark_at;       /* on the clock */
     voice_tts_audio_t               conv;
 
     ngx_http_voice_provider_req_t  *pr;
@@ -61,6 +78,7 @@ typedef struct {
     unsigned                        marked:1;
     unsigned                        first_byte:1;  /* from TTS */
     unsigned                        failed:1;  /* TTS failed: unheard */
+    unsigned                        dropped:1; /* past the reply's cap */
 } ngx_http_voice_reply_sentence_t;
 
 
@@ -78,9 +96,22 @@ typedef struct {
     ngx_uint_t                       nsentences;
     ngx_uint_t                       playing;       /* sentences sent whole */
     ngx_uint_t                       heard;         /* by their marks */
+    size_t                           audio_held;    /* of those not heard */
 
     /* in the marks' names, so those of a cleared reply are told apart */
     ngx_uint_t                       turn;
+
+    /* what was played when, and the next media message's time */
+    voice_playout_t                  clock;
+    ngx_event_t                      wake;
+
+    /* where the clock's first sample is: a sentence, an offset in it */
+    ngx_uint_t                       clock_sentence;
+    size_t                           clock_offset;
+
+    /* where a paused reply stopped, as heard */
+    ngx_uint_t                       pause_sentence;
+    size_t                           pause_offset;
 
     /* the reply's timings */
     ngx_msec_t                       begun;
@@ -88,9 +119,14 @@ typedef struct {
     ngx_msec_t                       tts_first_ms;  /* its TTS first byte */
     uint64_t                         tts_us;        /* sentence -> TTS */
     uint64_t                         media_us;      /* TTS bytes -> media */
+    uint64_t                         ready_us;      /* audio to play came */
 
     ngx_http_voice_reply_pt          on_speaking;   /* first audio sent */
     ngx_http_voice_reply_pt          on_timed;      /* the timings are in */
+
+    /* each media message's audio, right after it is sent; NULL: none */
+    void                           (*on_audio)(void *data, u_char *ulaw,
+                                               size_t n);
     void                            *data;
 
     unsigned                         complete:1;    /* no more text */
@@ -98,6 +134,8 @@ typedef struct {
     unsigned                         speaking:1;
     unsigned                         timed:1;
     unsigned                         apologized:1;  /* apology audio sent */
+    unsigned                         capped:1;      /* audio held too long */
+    unsigned                         paused:1;
 } ngx_http_voice_reply_t;
 
 
@@ -122,6 +160,23 @@ void ngx_http_voice_reply_text(ngx_http_voice_reply_t *reply,
 /* no more text: an unfinished sentence is dropped */
 void ngx_http_voice_reply_close(ngx_http_voice_reply_t *reply);
 
+/*
+ * The caller interrupted, and the interruption may turn out to hold no
+ * words: the caller has sent Twilio a "clear"; nothing more plays, and
+ * the reply remembers what was heard (for heard_text) and where to play
+ * on from: the start of the 20 ms frame playing, less
+ * NGX_HTTP_VOICE_REPLY_RESUME_BACK ms, not before the sentence's start.
+ * Its audio stays, its TTS and the text still coming go on; the marks
+ * Twilio returns for what was sent before are ignored.  speaking goes
+ * back to 0, and on_speaking is called again with the first audio after
+ * ngx_http_voice_reply_resume(), which plays on from there.  Either may
+ * be followed by ngx_http_voice_reply_end() instead (the interruption
+ * held words: heard_text() first).  Both do nothing when there is
+ * nothing to do.
+ */
+void ngx_http_voice_reply_pause(ngx_http_voice_reply_t *reply);
+void ngx_http_voice_reply_resume(ngx_http_voice_reply_t *reply);
+
 /* a mark came back; NGX_DECLINED: not of this reply */
 ngx_int_t ngx_http_voice_reply_mark(ngx_http_voice_reply_t *reply,
     u_char *name);
@@ -129,7 +184,12 @@ ngx_int_t ngx_http_voice_reply_mark(ngx_http_voice_reply_t *reply,
 /* all of it said, and every mark back */
 ngx_uint_t ngx_http_voice_reply_over(ngx_http_voice_reply_t *reply);
 
-/* the sentences the caller heard, one text (mem_alloc'd), or NULL */
+/*
+ * What the caller heard, one text (mem_alloc'd), or NULL for nothing:
+ * the sentences played whole, then the part of the one playing, cut at
+ * the word playback reached, and NGX_HTTP_VOICE_REPLY_CUT unless the
+ * reply was heard to its end.
+ */
 u_char *ngx_http_voice_reply_heard_text(ngx_http_voice_reply_t *reply,
     size_t *len);
 

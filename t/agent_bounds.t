@@ -11,7 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(sleep);
-use VoiceTest qw(slurp spit);
+use VoiceTest qw(slurp spit until_true);
 use VoiceAudio qw(wav wav_pcm speak);
 use VoiceWS;
 use FakeProvider;
@@ -56,15 +56,6 @@ sub key {
     return VoiceWS::frame(op => 1, payload => VoiceWS::encode({
         event => 'dtmf', streamSid => 'MZ0123456789abcdef0123456789abcdef',
         dtmf => { track => 'inbound_track', digit => $k } }));
-}
-
-sub until_true {
-    my ($cond, $seconds) = @_;
-    for (1 .. $seconds * 20) {
-        return 1 if $cond->();
-        sleep 0.05;
-    }
-    return 0;
 }
 
 sub llm_users {

@@ -70,6 +70,8 @@ for my $case (
     ['voice_vad_min_speech 500ms;', qr/"voice_vad_min_speech" must be 20ms to 300ms/],
     ['voice_vad_silence 50ms;', qr/"voice_vad_silence" must be at least 100ms/],
     ['voice_max_message 10;', qr/"voice_max_message" must be at least 1k/],
+    ['voice_playout_lead 10ms;', qr/"voice_playout_lead" must be at least 20ms/],
+    ['voice_llm_max_reply 0;', qr/"voice_llm_max_reply" must be more than 0/],
     ['voice_stt_stream https://127.0.0.1/v1/listen;',
      qr/"voice_stt_stream" directive must be a "ws:\/\/" or "wss:\/\/" URL/],
     ['voice_stt_stream wss://stt.example.com/v1/listen;',

@@ -40,8 +40,12 @@ package FakeProvider;
 #                           WAV file, header included) alone, then waits
 #                           0.2 s before the rest, so that nginx reads them
 #                           as one piece
+#   tts_seconds(s)          TTS answers s seconds of μ-law whatever the
+#                           text (still its tag), in one write: a burst
 #   tts_out_of_order        the first TTS request answers only once a later
 #                           one has been answered whole (up to 5 s)
+#   llm_endless             the LLM streams sentences for ever, until nginx
+#                           closes the connection (see closed)
 #   llm_waits_for_tts       before [DONE], the LLM waits (up to 5 s) for the
 #                           first TTS request
 #   tts_waits_for_media(log)  after the first half of its audio, TTS waits
@@ -58,20 +62,20 @@ package FakeProvider;
 #   tts_saw_media           true when TTS saw the caller get audio mid-reply
 #   tts_overtaken           true when a later TTS request finished before
 #                           the first was answered
-#   closed(path)            true when nginx closed a hung request of path
-#                           (waits up to 5 s for it)
+#   closed(path)            true when nginx closed a hung request of path,
+#                           or an endless one (waits up to 5 s for it)
 #
 # Inside, the settings and what the server saw are files in the fake's
 # directory, shared with the server's forked children (no test touches
 # them): stt.text, llm.text (replies between "---" lines), fail.<path>,
 # garbage.<path>, hang.<path>, hang_once.<path>, delay.<path>, tts.pcm,
-# tts.wav, tts.long, tts.first_write, tts.out_of_order, llm.waits_for_tts,
-# tts.waits_for_media (the log's name) for the settings; for each request
-# <id>-<path>.body and .head, <id> its number and the serving child's pid,
-# and <id>-<path>.closed when nginx closed it hung; llm.saw_tts,
-# tts.saw_media, tts.overtaken and tts.sent.<id> for what the waits saw.
-# A one-time setting is taken by renaming its file, so two requests at
-# once never both take it.
+# tts.wav, tts.long, tts.first_write, tts.seconds, tts.out_of_order,
+# llm.endless, llm.waits_for_tts, tts.waits_for_media (the log's name) for
+# the settings; for each request <id>-<path>.body and .head, <id> its
+# number and the serving child's pid, and <id>-<path>.closed when nginx
+# closed it hung or endless; llm.saw_tts, tts.saw_media, tts.overtaken and
+# tts.sent.<id> for what the waits saw.  A one-time setting is taken by
+# renaming its file, so two requests at once never both take it.
 
 use strict;
 use warnings;
@@ -196,7 +200,9 @@ sub tts_pcm { $_[0]->set('tts.pcm', $_[1] + 0) }
 sub tts_wav { $_[0]->tts_pcm($_[1])->set('tts.wav') }
 sub tts_long { $_[0]->set('tts.long', $_[1] + 0) }
 sub tts_first_write { $_[0]->set('tts.first_write', $_[1] + 0) }
+sub tts_seconds { $_[0]->set('tts.seconds', $_[1] + 0) }
 sub tts_out_of_order { $_[0]->set('tts.out_of_order') }
+sub llm_endless { $_[0]->set('llm.endless') }
 sub llm_waits_for_tts { $_[0]->set('llm.waits_for_tts') }
 sub tts_waits_for_media { $_[0]->set('tts.waits_for_media', $_[1]) }
 
@@ -379,6 +385,16 @@ sub serve {
             . "Connection: close\r\n\r\n";
         print $c "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":"
             . "\"assistant\",\"content\":\"\"}}]}\n\n";
+        if (-e "$dir/llm.endless") {
+            local $SIG{PIPE} = 'IGNORE';
+            for my $i (1 .. 1_000_000) {
+                last unless print $c "data: {\"choices\":[{\"index\":0,"
+                    . "\"delta\":{\"content\":\"This is sentence $i. \"}}]}\n\n";
+                sleep 0.005;
+            }
+            touch("$dir/$id-$name.closed");
+            return;
+        }
         my @words = split /(?<= )/, $text;
         for my $w (@words) {
             (my $j = $w) =~ s/(["\\])/\\$1/g;
@@ -407,6 +423,8 @@ sub serve {
         # a tone, 20 ms of audio per character, with the text's length
         # recoverable by the test: 160 bytes per character
         my $audio = chr(tag($text)) x (160 * length($text));
+        my $burst = slurp("$dir/tts.seconds");
+        $audio = chr(tag($text)) x (8000 * $burst) if $burst;
         if (my $rate = slurp("$dir/tts.pcm")) {
             $rate += 0;
             my $n = int($rate * 0.02) * length($text);
@@ -437,7 +455,8 @@ sub serve {
                 touch("$dir/tts.saw_media") if wait_for_media($media_log);
                 undef $media_log;
             }
-            my $size = $long ? 16384 : (97, 333, 1200, 7)[$i++ % 4];
+            my $size = $long ? 16384 : $burst ? length $audio
+                : (97, 333, 1200, 7)[$i++ % 4];
             print $c substr($audio, $off, $size);
             $off += $size;
             sleep 0.005 unless $long;

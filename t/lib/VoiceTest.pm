@@ -20,7 +20,7 @@ use POSIX ();
 use VoiceLog qw(log_is_clean);
 
 our @EXPORT_OK = qw(free_port http_request twilio_signature stream_token
-    slurp spit);
+    slurp spit until_true);
 
 my $NGINX = $ENV{NGINX_BIN} || '/usr/sbin/nginx';
 my $MODULE = $ENV{VOICE_MODULE}
@@ -52,6 +52,16 @@ sub spit {
     open my $fh, '>:raw', $_[0] or die "$_[0]: $!";
     print $fh $_[1];
     close $fh;
+}
+
+# true once $cond->() is, checked every 50 ms for up to $seconds
+sub until_true {
+    my ($cond, $seconds) = @_;
+    for (1 .. $seconds * 20) {
+        return 1 if $cond->();
+        sleep 0.05;
+    }
+    return 0;
 }
 
 sub free_port {

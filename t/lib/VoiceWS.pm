@@ -20,11 +20,17 @@ my $json = JSON::PP->new->canonical;
 # the server did not switch protocols.
 sub connect {
     my ($class, %a) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$a{port}",
-        $a{rcvbuf} ? () : ()) or die "connect: $!";
+    my $s;
     if ($a{rcvbuf}) {
+        # before the connect, so the window it advertises is small too
+        $s = IO::Socket::INET->new(Proto => 'tcp') or die "socket: $!";
         setsockopt($s, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(),
             pack('i', $a{rcvbuf}));
+        $s->connect(Socket::pack_sockaddr_in($a{port},
+            Socket::inet_aton('127.0.0.1'))) or die "connect: $!";
+    } else {
+        $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$a{port}")
+            or die "connect: $!";
     }
     binmode $s;
     my $key = $a{key} // encode_base64(join('', map { chr int rand 256 } 1 .. 16), '');
