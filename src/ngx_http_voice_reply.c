@@ -535,6 +535,10 @@ ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply)
                 return;
             }
 
+            if (reply->on_audio) {
+                reply->on_audio(reply->data, s->audio + s->sent, n);
+            }
+
             s->sent += n;
         }
 

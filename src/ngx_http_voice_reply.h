@@ -85,6 +85,10 @@ typedef struct {
 
     ngx_http_voice_reply_pt          on_speaking;   /* first audio sent */
     ngx_http_voice_reply_pt          on_timed;      /* the timings are in */
+
+    /* each piece of audio as it is sent to Twilio; NULL: none */
+    void                           (*on_audio)(void *data, u_char *ulaw,
+                                               size_t n);
     void                            *data;
 
     unsigned                         complete:1;    /* no more text */

@@ -81,8 +81,8 @@ voice_echo_init(voice_echo_t *e, const voice_echo_conf_t *conf)
     e->erl_db = VOICE_ECHO_ERL_START;
     e->lag = -1;
 
-    if (e->conf.max_delay_ms > (VOICE_ECHO_LAGS - 1) * VOICE_ECHO_SLOT_MS) {
-        e->conf.max_delay_ms = (VOICE_ECHO_LAGS - 1) * VOICE_ECHO_SLOT_MS;
+    if (e->conf.max_delay_ms > VOICE_ECHO_MAX_DELAY_MS) {
+        e->conf.max_delay_ms = VOICE_ECHO_MAX_DELAY_MS;
     }
 
     for (l = 0; l < VOICE_ECHO_LAGS; l++) {

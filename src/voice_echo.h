@@ -44,7 +44,8 @@
 #define VOICE_ECHO_SLOT       160
 
 /* the delays told apart, 20 ms apart: max_delay_ms is cut to 2 s */
-#define VOICE_ECHO_LAGS       101
+#define VOICE_ECHO_LAGS          101
+#define VOICE_ECHO_MAX_DELAY_MS  2000
 
 /* what voice_echo_frame() returns when nothing played: no echo to fear */
 #define VOICE_ECHO_NONE       -1000.0

@@ -25,6 +25,9 @@ package FakeProvider;
 #   tts_pcm(rate)           TTS answers a 1 kHz sine, PCM16LE at rate,
 #                           20 ms per character of text
 #   tts_wav(rate)           the same sine as a WAV file
+#   tts_speech              TTS answers the text spoken by espeak-ng, a
+#                           WAV file at 22050 Hz (voice_tts_format wav):
+#                           audio a line's echo of is like a voice's
 #   tts_out_of_order        the first TTS request answers only once a later
 #                           one has been answered whole (up to 5 s)
 #   llm_waits_for_tts       before [DONE], the LLM waits (up to 5 s) for the
@@ -49,8 +52,8 @@ package FakeProvider;
 # directory, shared with the server's forked children (no test touches
 # them): stt.text, llm.text (replies between "---" lines), fail.<path>,
 # garbage.<path>, hang.<path>, hang_once.<path>, delay.<path>, tts.pcm,
-# tts.wav, tts.out_of_order, llm.waits_for_tts, tts.waits_for_media (the
-# log's name) for the settings; for each request <id>-<path>.body and
+# tts.wav, tts.speech, tts.out_of_order, llm.waits_for_tts,
+# tts.waits_for_media (the log's name) for the settings; for each request <id>-<path>.body and
 # .head, <id> its number and the serving child's pid, and <id>-<path>.closed
 # when nginx closed it hung; llm.saw_tts, tts.saw_media, tts.overtaken and
 # tts.sent.<id> for what the waits saw.  A one-time setting is taken by
@@ -63,7 +66,7 @@ use IO::Socket::INET;
 use JSON::PP ();
 use Time::HiRes qw(sleep);
 use POSIX ();
-use VoiceAudio qw(wav);
+use VoiceAudio qw(wav speak);
 
 sub new {
     my ($class, %a) = @_;
@@ -167,6 +170,7 @@ sub hang_once { $_[0]->set('hang_once.' . path_of($_[1])) }
 sub delay { $_[0]->set('delay.' . path_of($_[1]), $_[2] + 0) }
 sub tts_pcm { $_[0]->set('tts.pcm', $_[1] + 0) }
 sub tts_wav { $_[0]->tts_pcm($_[1])->set('tts.wav') }
+sub tts_speech { $_[0]->set('tts.speech') }
 sub tts_out_of_order { $_[0]->set('tts.out_of_order') }
 sub llm_waits_for_tts { $_[0]->set('llm.waits_for_tts') }
 sub tts_waits_for_media { $_[0]->set('tts.waits_for_media', $_[1]) }
@@ -361,6 +365,12 @@ sub serve {
                 int(8000 * sin(2 * 3.14159265358979 * 1000 * $_ / $rate))
             } 0 .. $n - 1;
             $audio = wav($rate, $audio) if -e "$dir/tts.wav";
+        }
+        if (-e "$dir/tts.speech") {
+            # the server's children are reaped by no one: espeak-ng's is
+            local $SIG{CHLD} = 'DEFAULT';
+            $audio = slurp(speak("$dir/$id-speech.wav", $text));
+            unlink "$dir/$id-speech.wav";
         }
         $c->autoflush(1);
         my $out_of_order = -e "$dir/tts.out_of_order";
