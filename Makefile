@@ -177,16 +177,19 @@ BENCH ?= all
 BENCH_CALLS ?= 1 100 500
 BENCH_AGENT_CALLS ?= 1 100
 BENCH_STREAM_CALLS ?= 1 100
+BENCH_BARGE_CALLS ?= 10
 BENCH_TURNS ?= 4
 BENCH_TURNS_LONG ?= 500
 
 # BENCH=echo: echo calls (worker CPU and memory per call); BENCH=agent:
 # the agent's own latency per hand-off, and the memory of a long call;
 # BENCH=stream: voice-to-voice with batch STT, streaming STT and
-# speculative turns, the streaming hand-offs and connection memory
-bench: deps-bench module sim $(BENCH_PROVIDERS)
-	@case "$(BENCH)" in echo|agent|stream|all) ;; \
-	    *) echo "make bench BENCH=echo|agent|stream|all" >&2; exit 2 ;; esac
+# speculative turns, the streaming hand-offs and connection memory;
+# BENCH=barge: barge-in over the line's echo of the agent
+bench: deps-bench module sim providers $(BENCH_PROVIDERS)
+	@case "$(BENCH)" in echo|agent|stream|barge|all) ;; \
+	    *) echo "make bench BENCH=echo|agent|stream|barge|all" >&2; \
+	       exit 2 ;; esac
 	@if [ "$(BENCH)" = echo ] || [ "$(BENCH)" = all ]; then \
 	    BENCH_SECONDS=$(BENCH_SECONDS) tools/bench/bench.sh \
 	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(BENCH_CALLS); fi
@@ -200,6 +203,10 @@ bench: deps-bench module sim $(BENCH_PROVIDERS)
 	    BENCH_TURNS=$(BENCH_TURNS) tools/bench/bench-stream.sh \
 	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(TOP)/$(BENCH_PROVIDERS) \
 	    $(BENCH_STREAM_CALLS); fi
+	@if [ "$(BENCH)" = all ]; then echo; fi
+	@if [ "$(BENCH)" = barge ] || [ "$(BENCH)" = all ]; then \
+	    tools/bench/bench-barge.sh $(TOP)/$(MODULE) $(TOP)/$(SIM) \
+	    $(TOP)/$(PROVIDERS) $(BENCH_BARGE_CALLS); fi
 
 # The Debian package, as Debian packages nginx modules (dh_nginx): built
 # by dpkg-buildpackage from a copy of the tree, so the tree stays clean

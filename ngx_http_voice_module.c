@@ -102,6 +102,8 @@ static char *ngx_http_voice_stt_stream_header(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_voice_barge_in_ignore(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_voice_barge_in_echo_margin(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_voice_merge_stt_stream(ngx_conf_t *cf,
     ngx_http_voice_agent_conf_t *conf, ngx_http_voice_agent_conf_t *prev);
 
@@ -533,6 +535,20 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, agent.barge_in_resume),
       NULL },
 
+    { ngx_string("voice_barge_in_echo_margin"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_voice_barge_in_echo_margin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("voice_barge_in_echo_delay"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, agent.echo_delay),
+      NULL },
+
     { ngx_string("voice_speculative"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -770,6 +786,8 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->agent.speculative = NGX_CONF_UNSET;
     vlcf->agent.speculative_silence = NGX_CONF_UNSET_MSEC;
     vlcf->agent.barge_in_ignore = NGX_CONF_UNSET_PTR;
+    vlcf->agent.echo_margin = NGX_CONF_UNSET;
+    vlcf->agent.echo_delay = NGX_CONF_UNSET_MSEC;
 
     vlcf->agent.stt_stream.dialect = NGX_CONF_UNSET_UINT;
     vlcf->agent.stt_stream.timeout = NGX_CONF_UNSET_MSEC;
@@ -882,6 +900,10 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                          pag->greeting_interruptible, 1);
     ngx_conf_merge_uint_value(ag->barge_in_words, pag->barge_in_words, 1);
     ngx_conf_merge_value(ag->barge_in_resume, pag->barge_in_resume, 1);
+    ngx_conf_merge_value(ag->echo_margin, pag->echo_margin,
+                         NGX_HTTP_VOICE_AGENT_ECHO_MARGIN);
+    ngx_conf_merge_msec_value(ag->echo_delay, pag->echo_delay,
+                              NGX_HTTP_VOICE_AGENT_ECHO_DELAY_MS);
     ngx_conf_merge_value(ag->speculative, pag->speculative, 0);
     ngx_conf_merge_msec_value(ag->speculative_silence,
                               pag->speculative_silence, 200);
@@ -945,6 +967,15 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_barge_in_min_speech\" must be 20ms to "
                            "%dms", NGX_HTTP_VOICE_AGENT_PREROLL_MS);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the echo detector tells delays apart up to that */
+
+    if (ag->echo_delay < 20 || ag->echo_delay > VOICE_ECHO_MAX_DELAY_MS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_barge_in_echo_delay\" must be 20ms to "
+                           "%dms", VOICE_ECHO_MAX_DELAY_MS);
         return NGX_CONF_ERROR;
     }
 
@@ -1536,6 +1567,43 @@ ngx_http_voice_barge_in_ignore(ngx_conf_t *cf, ngx_command_t *cmd,
         word->word = value[i].data;
         word->len = value[i].len;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "off": the fixed margin while the agent speaks, as before */
+
+static char *
+ngx_http_voice_barge_in_echo_margin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_voice_loc_conf_t  *vlcf = conf;
+
+    ngx_str_t  *value;
+    ngx_int_t   n;
+
+    if (vlcf->agent.echo_margin != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        vlcf->agent.echo_margin = NGX_HTTP_VOICE_AGENT_ECHO_OFF;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n > 40) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be 0 to 40 (dB) or \"off\"",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    vlcf->agent.echo_margin = n;
 
     return NGX_CONF_OK;
 }

@@ -24,6 +24,11 @@
  * goes on first, that reply is dropped unheard and its turn taken back
  * from the history.
  *
+ * Caller speech over the agent's own audio counts only where it stands
+ * over the echo of it the line may bring back (voice_echo.c): the reply
+ * hands the agent every piece of audio it sends, laid there on the
+ * timeline Twilio plays it on.
+ *
  * With a streaming recognizer, caller speech during a reply interrupts
  * only once its interim words count (voice_barge_in_min_words, less
  * voice_barge_in_ignore), so a cough or an "okay" does not; and an
@@ -67,6 +72,7 @@ typedef struct {
     ngx_http_voice_agent_state_e  state;
 
     voice_vad_t                   vad;
+    voice_echo_t                  echo;           /* of what we play */
     u_char                        uframe[VOICE_VAD_FRAME];  /* as sent */
     int16_t                       frame[VOICE_VAD_FRAME];
     size_t                        nframe;
@@ -113,6 +119,7 @@ typedef struct {
     unsigned                      stream_stt:1;   /* configured */
     unsigned                      streaming:1;    /* this utterance */
     unsigned                      barge_pending:1;    /* awaiting words */
+    unsigned                      echo_aware:1;   /* voice_echo decides */
 
     /* a speculative turn: asked for, its transcript in, its reply going */
     unsigned                      spec:1;
@@ -175,6 +182,7 @@ static void ngx_http_voice_agent_llm_done(void *data, ngx_uint_t ok);
 static void ngx_http_voice_agent_llm_action(void *data, ngx_uint_t action);
 static void ngx_http_voice_agent_leave(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_agent_first_audio(void *data);
+static void ngx_http_voice_agent_played(void *data, u_char *ulaw, size_t n);
 static void ngx_http_voice_agent_timings(void *data);
 
 
@@ -195,6 +203,7 @@ ngx_http_voice_agent_start(ngx_http_voice_stream_t *st, void *conf)
     ngx_http_voice_agent_t       *ag;
     ngx_http_voice_agent_conf_t  *acf = conf;
     voice_vad_conf_t              vc;
+    voice_echo_conf_t             ec;
 
     ag = ngx_pcalloc(st->request->pool, sizeof(ngx_http_voice_agent_t));
     if (ag == NULL) {
@@ -254,6 +263,17 @@ ngx_http_voice_agent_start(ngx_http_voice_stream_t *st, void *conf)
     vc.min_level_db = NGX_HTTP_VOICE_AGENT_MIN_LEVEL_DB;
 
     voice_vad_init(&ag->vad, &vc);
+
+    /* barge-in knows our echo from the caller by what was played */
+
+    if (acf->echo_margin != NGX_HTTP_VOICE_AGENT_ECHO_OFF) {
+        ec.margin_db = acf->echo_margin;
+        ec.max_delay_ms = acf->echo_delay;
+        voice_echo_init(&ag->echo, &ec);
+
+        ag->echo_aware = 1;
+        ag->reply.on_audio = ngx_http_voice_agent_played;
+    }
 
     if (acf->greeting.len) {
         ag->state = ngx_http_voice_agent_thinking;
@@ -366,6 +386,12 @@ ngx_http_voice_agent_frame(ngx_http_voice_agent_t *ag)
         ngx_memcpy(ag->utt + ag->utt_len, ag->frame,
                    VOICE_VAD_FRAME * sizeof(int16_t));
         ag->utt_len += VOICE_VAD_FRAME;
+    }
+
+    if (ag->echo_aware) {
+        voice_vad_set_echo(&ag->vad, voice_echo_frame(&ag->echo,
+                                                      ngx_current_msec,
+                                                      ag->frame));
     }
 
     ev = voice_vad_frame(&ag->vad, ag->frame);
@@ -658,6 +684,12 @@ ngx_http_voice_agent_pause(ngx_http_voice_agent_t *ag)
 
     if (ag->reply.speaking) {
         (void) ngx_http_voice_stream_send_clear(ag->stream);
+
+        /* Twilio drops what it has not played: no echo of it to come */
+
+        if (ag->echo_aware) {
+            voice_echo_clear(&ag->echo, ngx_current_msec);
+        }
     }
 
     ngx_http_voice_stt_cancel(&ag->stt);
@@ -1443,6 +1475,15 @@ ngx_http_voice_agent_first_audio(void *data)
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ag->stream->connection->log, 0,
                    "voice: first audio %M ms after the caller stopped",
                    ngx_current_msec - ag->t_end);
+}
+
+
+static void
+ngx_http_voice_agent_played(void *data, u_char *ulaw, size_t n)
+{
+    ngx_http_voice_agent_t  *ag = data;
+
+    voice_echo_play(&ag->echo, ngx_current_msec, ulaw, n);
 }
 
 

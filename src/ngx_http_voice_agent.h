@@ -16,6 +16,7 @@
 #include "ngx_http_voice_stream.h"
 #include "ngx_http_voice_stt.h"
 #include "ngx_http_voice_stt_stream.h"
+#include "voice_echo.h"
 #include "voice_words.h"
 
 
@@ -37,6 +38,8 @@ typedef struct {
     ngx_uint_t                        barge_in_words; /* .._min_words */
     ngx_array_t                      *barge_in_ignore;    /* voice_words_t */
     ngx_flag_t                        barge_in_resume;    /* .._resume */
+    ngx_int_t                         echo_margin;    /* dB; or ECHO_OFF */
+    ngx_msec_t                        echo_delay;     /* .._echo_delay */
     ngx_msec_t                        max_utterance;  /* .._max_utterance */
     ngx_flag_t                        speculative;    /* voice_speculative */
     ngx_msec_t                        speculative_silence;
@@ -46,6 +49,16 @@ typedef struct {
 
 /* what comes before the onset is confirmed, kept for the utterance */
 #define NGX_HTTP_VOICE_AGENT_PREROLL_MS  300
+
+/*
+ * Barge-in over the line's echo of the agent (voice_echo.c): how far
+ * over the echo predicted the caller must be, in dB, and how late after
+ * playing the echo may come back; OFF: the fixed margin while the agent
+ * speaks, as before.
+ */
+#define NGX_HTTP_VOICE_AGENT_ECHO_MARGIN    6
+#define NGX_HTTP_VOICE_AGENT_ECHO_DELAY_MS  500
+#define NGX_HTTP_VOICE_AGENT_ECHO_OFF       -2      /* -1: NGX_CONF_UNSET */
 
 /* the keys of one turn, at most; more in one go are dropped */
 #define NGX_HTTP_VOICE_AGENT_DIGITS      64

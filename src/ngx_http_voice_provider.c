@@ -228,11 +228,19 @@ ngx_http_voice_provider_request(ngx_http_voice_stream_t *st, ngx_str_t *uri,
         goto failed_pool;
     }
 
+    /* the caller's may be on its stack: the subrequest runs after it */
+
     h->hash = 1;
     ngx_str_set(&h->key, "Content-Type");
-    h->value.data = (u_char *) content_type;
     h->value.len = ngx_strlen(content_type);
+    h->value.data = ngx_pnalloc(pool, h->value.len);
     h->lowcase_key = (u_char *) "content-type";
+
+    if (h->value.data == NULL) {
+        goto failed_pool;
+    }
+
+    ngx_memcpy(h->value.data, content_type, h->value.len);
 
     headers_in.content_type = h;
     headers_in.content_length_n = len;

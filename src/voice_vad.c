@@ -56,8 +56,14 @@ voice_vad_frame(voice_vad_t *v, const int16_t *pcm)
         v->floor_db = db;
     }
 
-    threshold = v->floor_db + v->conf.threshold_db
-                + (v->speaking ? v->conf.speaking_margin_db : 0);
+    threshold = v->floor_db + v->conf.threshold_db;
+
+    if (v->echo) {
+        threshold = threshold > v->echo_db ? threshold : v->echo_db;
+
+    } else if (v->speaking) {
+        threshold += v->conf.speaking_margin_db;
+    }
 
     if (threshold < v->conf.min_level_db) {
         threshold = v->conf.min_level_db;
@@ -134,6 +140,14 @@ void
 voice_vad_set_speaking(voice_vad_t *v, int speaking)
 {
     v->speaking = speaking;
+}
+
+
+void
+voice_vad_set_echo(voice_vad_t *v, double db)
+{
+    v->echo = 1;
+    v->echo_db = db;
 }
 
 

@@ -6,7 +6,8 @@
  * Endpointing: finds where the caller starts and stops talking in 8 kHz
  * PCM16, 20 ms at a time.  A frame is voiced when its energy stands
  * above an adaptive noise floor by a threshold (raised while our own
- * audio plays, so line echo does not interrupt us); speech starts after
+ * audio plays, so line echo does not interrupt us: by a fixed margin, or
+ * to the level voice_echo.c predicts for the echo); speech starts after
  * min_speech of voiced frames (short gaps allowed), barge_in while our
  * audio plays, and the utterance ends
  * after silence of unvoiced frames, or at max_utterance.
@@ -43,6 +44,8 @@ typedef struct {
     double            floor_db;
     int               in_speech;        /* utterance in progress */
     int               speaking;         /* our audio is playing */
+    int               echo;             /* echo_db replaces the margin */
+    double            echo_db;
     unsigned          voiced_ms;        /* towards min_speech */
     unsigned          gap_ms;           /* unvoiced inside the onset */
     unsigned          silence_run_ms;
@@ -66,6 +69,13 @@ double voice_vad_level(const int16_t *pcm, size_t n);
 int voice_vad_frame(voice_vad_t *v, const int16_t *pcm);
 
 void voice_vad_set_speaking(voice_vad_t *v, int speaking);
+
+/*
+ * From now on, a frame must also stand above db (dBFS) to be voiced: the
+ * level our own echo may reach on the line, as voice_echo_frame() gives
+ * it for the frame fed next.  It replaces speaking_margin_db.
+ */
+void voice_vad_set_echo(voice_vad_t *v, double db);
 
 /*
  * The utterance was ended by other means (a streaming recognizer's own

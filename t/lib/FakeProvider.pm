@@ -42,6 +42,9 @@ package FakeProvider;
 #                           as one piece
 #   tts_seconds(s)          TTS answers s seconds of μ-law whatever the
 #                           text (still its tag), in one write: a burst
+#   tts_speech              TTS answers the text spoken by espeak-ng, a
+#                           WAV file at 22050 Hz (voice_tts_format wav):
+#                           audio a line's echo of is like a voice's
 #   tts_out_of_order        the first TTS request answers only once a later
 #                           one has been answered whole (up to 5 s)
 #   llm_endless             the LLM streams sentences for ever, until nginx
@@ -69,11 +72,12 @@ package FakeProvider;
 # directory, shared with the server's forked children (no test touches
 # them): stt.text, llm.text (replies between "---" lines), fail.<path>,
 # garbage.<path>, hang.<path>, hang_once.<path>, delay.<path>, tts.pcm,
-# tts.wav, tts.long, tts.first_write, tts.seconds, tts.out_of_order,
-# llm.endless, llm.waits_for_tts, tts.waits_for_media (the log's name) for
-# the settings; for each request <id>-<path>.body and .head, <id> its
-# number and the serving child's pid, and <id>-<path>.closed when nginx
-# closed it hung or endless; llm.saw_tts, tts.saw_media, tts.overtaken and
+# tts.wav, tts.long, tts.first_write, tts.seconds, tts.speech,
+# tts.out_of_order, llm.endless, llm.waits_for_tts, tts.waits_for_media
+# (the log's name) for the settings; for each request <id>-<path>.body and
+# .head, <id> its number and the serving child's pid, and
+# <id>-<path>.closed when nginx closed it hung or endless; llm.saw_tts,
+# tts.saw_media, tts.overtaken and
 # tts.sent.<id> for what the waits saw.  A one-time setting is taken by
 # renaming its file, so two requests at once never both take it.
 
@@ -84,7 +88,7 @@ use IO::Socket::INET;
 use JSON::PP ();
 use Time::HiRes qw(sleep);
 use POSIX ();
-use VoiceAudio qw(wav);
+use VoiceAudio qw(wav speak);
 
 sub new {
     my ($class, %a) = @_;
@@ -201,6 +205,7 @@ sub tts_wav { $_[0]->tts_pcm($_[1])->set('tts.wav') }
 sub tts_long { $_[0]->set('tts.long', $_[1] + 0) }
 sub tts_first_write { $_[0]->set('tts.first_write', $_[1] + 0) }
 sub tts_seconds { $_[0]->set('tts.seconds', $_[1] + 0) }
+sub tts_speech { $_[0]->set('tts.speech') }
 sub tts_out_of_order { $_[0]->set('tts.out_of_order') }
 sub llm_endless { $_[0]->set('llm.endless') }
 sub llm_waits_for_tts { $_[0]->set('llm.waits_for_tts') }
@@ -435,6 +440,12 @@ sub serve {
         }
         my $long = take("$dir/tts.long", $id);
         $audio = chr(tag($text)) x (8000 * $long) if $long;
+        if (-e "$dir/tts.speech") {
+            # the server's children are reaped by no one: espeak-ng's is
+            local $SIG{CHLD} = 'DEFAULT';
+            $audio = slurp(speak("$dir/$id-speech.wav", $text));
+            unlink "$dir/$id-speech.wav";
+        }
         $c->autoflush(1);
         my $out_of_order = -e "$dir/tts.out_of_order";
         if ($out_of_order && $k == 1) {

@@ -223,6 +223,31 @@ main(void)
     conf.barge_in_ms = 200;
 
     /*
+     * with the level our echo may reach given instead, the fixed margin
+     * is gone: a voice 17 dB over the floor counts while we speak, and
+     * not when the echo may reach it
+     */
+
+    background(MS(3000), -55);
+    speech(500, 2500, -38);
+    voice_vad_init(&v, &conf);
+    run(MS(200), &v, ev, 16);
+    voice_vad_set_speaking(&v, 1);
+    CHECK_INT(run_from(MS(200), MS(3000), &v, ev, 16), 0);
+
+    voice_vad_init(&v, &conf);
+    run(MS(200), &v, ev, 16);
+    voice_vad_set_speaking(&v, 1);
+    voice_vad_set_echo(&v, -1000);
+    n = run_from(MS(200), MS(3000), &v, ev, 16);
+    CHECK(n >= 1 && ev[0].event == VOICE_VAD_SPEECH_START);
+
+    voice_vad_init(&v, &conf);
+    run(MS(200), &v, ev, 16);
+    voice_vad_set_echo(&v, -30);
+    CHECK_INT(run_from(MS(200), MS(3000), &v, ev, 16), 0);
+
+    /*
      * ended by a recognizer while the caller pauses: no end of the VAD's
      * own follows, and the caller going on is a new onset
      */

@@ -22,6 +22,7 @@
 #include "voice_token.h"
 
 #include "call.h"
+#include "line.h"
 #include "record.h"
 #include "sign.h"
 #include "util.h"
@@ -633,6 +634,8 @@ sim_call_clear(sim_call_t *c)
     c->clears++;
     c->play_len = c->played;
 
+    sim_line_clear(c);
+
     for (i = 0; i < c->nmarks; i++) {
         sim_call_mark_back(c, c->marks[i].name);
     }
@@ -676,6 +679,7 @@ sim_call_play(sim_call_t *c, const uint8_t **agent, size_t *agent_n)
     }
 
     sim_record_heard(c, *agent, *agent_n);
+    sim_line_played(c, *agent, *agent_n);
 
     for (i = 0; i < c->nmarks && c->marks[i].at <= c->played; i++) {
         sim_call_mark_back(c, c->marks[i].name);
@@ -689,16 +693,20 @@ sim_call_play(sim_call_t *c, const uint8_t **agent, size_t *agent_n)
 }
 
 
-/* a frame of the caller's audio, its timestamp in the audio's own time */
+/*
+ * A frame of the caller's audio, as the line carries it; its timestamp
+ * in the audio's own time
+ */
 
 void
 sim_call_send_media(sim_call_t *c, const uint8_t *frame, double t)
 {
     size_t   n;
     char     b64[SIM_CALL_FRAME * 2];
-    uint8_t  json[1024];
+    uint8_t  json[1024], line[SIM_CALL_FRAME];
 
-    sim_util_base64(frame, SIM_CALL_FRAME, b64);
+    sim_line_frame(c, frame, line, t);
+    sim_util_base64(line, SIM_CALL_FRAME, b64);
 
     if (c->sent == 0) {
         c->t_first_in = t;
@@ -824,6 +832,8 @@ sim_call_finish(sim_call_t *c, const char *why, int failed)
     c->state = SIM_CALL_DONE;
     c->why = why;
     c->failed = failed;
+
+    sim_line_free(c);
 
     if (c->ssl) {
         SSL_free(c->ssl);

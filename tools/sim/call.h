@@ -94,6 +94,12 @@ typedef struct {
     sim_call_mark_t        marks[SIM_CALL_MARKS_MAX];
     int                    nmarks;
 
+    int16_t               *echo;        /* played, for the line's echo */
+    size_t                 echo_size;
+    uint64_t               echo_pos;    /* samples played into it */
+    unsigned               quiet_ms;    /* the caller's, before a voice */
+    double                 t_voice;     /* the caller's voice started */
+
     int16_t               *heard;       /* as played, gaps as silence */
     size_t                 heard_len;
     size_t                 heard_size;

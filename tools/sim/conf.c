@@ -45,6 +45,8 @@ static const struct option  sim_conf_options[] = {
     { "pause", required_argument, NULL, 'Z' },
     { "record-call", required_argument, NULL, 'C' },
     { "live", no_argument, NULL, 'L' },
+    { "echo-db", required_argument, NULL, 'E' },
+    { "echo-delay-ms", required_argument, NULL, 'e' },
     { NULL, 0, NULL, 0 }
 };
 
@@ -62,6 +64,7 @@ sim_conf_parse(int argc, char **argv)
     cf->silence_after = -1;
     cf->drain_ms = 2000;
     cf->timeout = 120;
+    cf->echo_delay_ms = 100;
 
     while ((opt = getopt_long(argc, argv, "v", sim_conf_options, NULL))
            != -1)
@@ -70,7 +73,9 @@ sim_conf_parse(int argc, char **argv)
     }
 
     if ((cf->url == NULL) == (cf->stream_url == NULL) || cf->calls < 1
-        || (cf->nsays && (cf->play || cf->play_ulaw || cf->fast)))
+        || (cf->nsays && (cf->play || cf->play_ulaw || cf->fast))
+        || (cf->echo && (cf->fast || cf->echo_db > 0))
+        || cf->echo_delay_ms < 0 || cf->echo_delay_ms > 10000)
     {
         sim_conf_usage();
     }
@@ -110,6 +115,8 @@ sim_conf_option(int opt, const char *arg)
     case 'Z': cf->pause_ms = atoi(arg); break;
     case 'C': cf->record_call = arg; break;
     case 'L': cf->live = 1; break;
+    case 'E': cf->echo = 1; cf->echo_db = atof(arg); break;
+    case 'e': cf->echo_delay_ms = atoi(arg); break;
 
     case 'y':
         if (cf->nsays == SIM_CONF_SAY_MAX) {
@@ -162,6 +169,9 @@ sim_conf_usage(void)
         "right\n"
         "  --live               print the conversation as it happens (stderr)\n"
         "  --record-raw OUT     the received audio as raw PCM16, no gaps\n"
+        "  --echo-db DB         the agent's audio comes back on the caller's\n"
+        "                       line DB (0 or less) down, as it plays\n"
+        "  --echo-delay-ms MS   ... this late (100); not with --fast\n"
         "  --save-sent OUT      the caller audio sent, as raw PCM16\n"
         "  --calls N            N calls at once; --ramp MS between starts\n"
         "  --fast               no real-time pacing; --drain-ms MS (2000)\n"
@@ -169,6 +179,8 @@ sim_conf_usage(void)
         "  --json               a JSON report\n"
         "  --timeout S          give up after S seconds (120)\n"
         "  --insecure           do not verify TLS certificates\n"
-        "  -v                   print every message\n");
+        "  -v                   print every message, when the caller's "
+        "voice starts\n"
+        "                       and when each clear arrives after it\n");
     exit(2);
 }

@@ -48,6 +48,9 @@ typedef struct {
     int              timeout;
     int              insecure;
     int              verbose;
+    int              echo;              /* --echo-db given */
+    double           echo_db;
+    int              echo_delay_ms;
 
     uint8_t         *audio;             /* --play's μ-law, loaded */
     size_t           audio_len;
