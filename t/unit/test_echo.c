@@ -163,7 +163,7 @@ typedef struct {
 } result_t;
 
 
-static voice_vad_conf_t  vad_conf = { 200, 500, 30000, 10, 8, -50 };
+static voice_vad_conf_t  vad_conf = { 200, 200, 500, 30000, 10, 8, -50 };
 
 
 /* the ERL the last prediction used */
