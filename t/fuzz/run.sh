@@ -34,8 +34,13 @@ shift
 for f in "$@"; do
     name=$(basename "$f")
     mkdir -p "$f.corpus"
+
+    # a target new enough to have no kept corpus yet starts from nothing
+    corpora="$f.corpus"
+    [ -d "$kept/$name" ] && corpora="$corpora $kept/$name"
+
     "$f" -max_total_time="$seconds" -timeout=10 -artifact_prefix="$f-" \
-        -print_final_stats=1 "$f.corpus" "$kept/$name" > "$f.log" 2>&1 \
+        -print_final_stats=1 $corpora > "$f.log" 2>&1 \
         || { tail -40 "$f.log"; exit 1; }
 
     # the last status line ("#N DONE cov: C ft: F corp: U/S ...") and the
