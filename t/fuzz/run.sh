@@ -10,8 +10,9 @@
 # corpus, <binary>.corpus next to the binary, and writes only to the
 # working one: a run never changes the source tree.  -merge adds to the
 # kept corpus the working inputs that reach coverage it does not have.
-# A crash, leak or timeout stops the run with the end of the target's log
-# and its input saved as <binary>-crash-* (or leak-, timeout-, oom-).
+# A crash, leak or timeout fails the target, with the end of its log and
+# its input saved as <binary>-crash-* (or leak-, timeout-, oom-); the
+# other targets still run, and the run fails at the end.
 
 kept=$(dirname "$0")/corpus
 
@@ -30,18 +31,21 @@ fi
 
 seconds=$1
 shift
+status=0
 
 for f in "$@"; do
     name=$(basename "$f")
     mkdir -p "$f.corpus"
-
-    # a target new enough to have no kept corpus yet starts from nothing
-    corpora="$f.corpus"
-    [ -d "$kept/$name" ] && corpora="$corpora $kept/$name"
-
+    seeds=
+    [ -d "$kept/$name" ] && seeds=$kept/$name
     "$f" -max_total_time="$seconds" -timeout=10 -artifact_prefix="$f-" \
-        -print_final_stats=1 $corpora > "$f.log" 2>&1 \
-        || { tail -40 "$f.log"; exit 1; }
+        -print_final_stats=1 "$f.corpus" $seeds > "$f.log" 2>&1
+    if [ $? -ne 0 ]; then
+        tail -40 "$f.log"
+        echo "$name: FAILED (the whole log: $f.log)"
+        status=1
+        continue
+    fi
 
     # the last status line ("#N DONE cov: C ft: F corp: U/S ...") and the
     # final stats
@@ -53,3 +57,5 @@ for f in "$@"; do
     echo "$name: $runs runs in ${seconds}s, cov $cov ft $ft," \
          "corpus $corp, no crash"
 done
+
+exit $status
