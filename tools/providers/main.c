@@ -36,8 +36,9 @@
 int
 main(int argc, char **argv)
 {
-    int     ls, port, rc;
-    double  t0, t_stt, t_tts;
+    int       ls, port, rc;
+    double    t0, t_stt, t_tts;
+    sigset_t  block;
 
     rc = vp_conf_parse(argc, argv);
     if (rc != -1) {
@@ -49,6 +50,20 @@ main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+
+    /*
+     * Blocked before the libraries start threads of their own (the
+     * speech engines do), so those inherit the mask: the server's signals
+     * then reach only its main thread, in ppoll().  A SIGTERM taken by
+     * another thread would set the quit flag behind a ppoll() that never
+     * wakes, and the server would outlive whoever stops it.
+     */
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGCHLD);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, NULL);
 
     ls = vp_server_listen(vp_conf.listen);
     if (ls == -1) {

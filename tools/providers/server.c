@@ -182,6 +182,12 @@ vp_server_run(int ls)
     sigaddset(&block, SIGINT);
     sigprocmask(SIG_BLOCK, &block, &orig);
 
+    /* main() may have blocked them already: ppoll() takes them anyway */
+
+    sigdelset(&orig, SIGCHLD);
+    sigdelset(&orig, SIGTERM);
+    sigdelset(&orig, SIGINT);
+
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = vp_server_on_signal;
     sigemptyset(&sa.sa_mask);
