@@ -179,21 +179,29 @@ $t->run_agent($fake, <<"CONF", http => $providers);
 
         # a greeting whose audio is big, with the worker's reads of its
         # temporary file and its writes to the caller in big.log
+        # these two are about reading a file, not pacing: the whole reply
+        # goes out as it is read, as it did before paced playout
         location /big/ {
             voice_media_stream agent;
             voice_greeting "Hello.";
             voice_tts /_tts_file;
             voice_max_pending 16m;
+            voice_playout_lead 300s;
             error_log %%PREFIX%%/logs/error.log info;
             error_log %%PREFIX%%/logs/big.log debug;
         }
 
         # the same, to a caller who never reads
+        # a small send buffer: the kernel cannot take in what a caller
+        # that never reads leaves, so voice_max_pending has to
+        listen 127.0.0.1:%%PORT3%% sndbuf=16k;
+
         location /stuck/ {
             voice_media_stream agent;
             voice_greeting "Hello.";
             voice_tts /_tts_huge;
             voice_max_pending 64k;
+            voice_playout_lead 300s;
             error_log %%PREFIX%%/logs/error.log info;
             error_log %%PREFIX%%/logs/stuck.log debug;
         }
@@ -335,8 +343,9 @@ sub media {
 }
 
 sub twilio {
-    my ($path) = @_;
-    my $c = VoiceWS->connect(port => $t->port, path => $path);
+    my ($path, %a) = @_;
+    my $c = VoiceWS->connect(port => $a{port} // $t->port, path => $path,
+        $a{rcvbuf} ? (rcvbuf => $a{rcvbuf}) : ());
     is($c->status, 101, "$path: the media stream opens");
     $c->begin;
     media($c, quiet => 300);
@@ -509,7 +518,7 @@ cmp_ok((sort { $b <=> $a } @runs)[0] // 0, '<=', 16,
 
 # the call ends while the file is read: reading stops there
 
-$c = twilio('/stuck/never-reads');
+$c = twilio('/stuck/never-reads', port => ($t->ports)[2], rcvbuf => 4096);
 ok(soon(sub { $t->error_log =~ /peer is not reading/ }),
     'stuck: the call is closed');
 close $c->socket;
