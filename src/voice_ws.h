@@ -103,4 +103,8 @@ size_t voice_ws_frame_header(uint8_t *out, int opcode, int fin,
 void voice_ws_mask(uint8_t *data, size_t len, const uint8_t mask[4],
     size_t offset);
 
+/* the same from src into dst, which may be src itself but no overlap */
+void voice_ws_mask_copy(uint8_t *dst, const uint8_t *src, size_t len,
+    const uint8_t mask[4], size_t offset);
+
 #endif /* VOICE_WS_H */

@@ -320,12 +320,69 @@ test_builder(void)
 }
 
 
+/*
+ * The word-at-a-time masking against the byte-wise definition: every
+ * offset into the key, every length up to 100 (the tail and several
+ * words), at every alignment, in place and copying.
+ */
+
+static void
+test_mask(void)
+{
+    size_t    off, len, align, i;
+    unsigned  bad;
+    uint8_t   mask[4], src[128], ref[128], buf[128], dst[128];
+
+    srand(6455);
+
+    for (i = 0; i < 4; i++) {
+        mask[i] = (uint8_t) rand();
+    }
+
+    bad = 0;
+
+    for (off = 0; off < 8; off++) {
+        for (len = 0; len <= 100; len++) {
+            for (align = 0; align < 8; align++) {
+
+                for (i = 0; i < len; i++) {
+                    src[align + i] = (uint8_t) rand();
+                    ref[i] = src[align + i] ^ mask[(off + i) % 4];
+                }
+
+                memcpy(buf + align, src + align, len);
+                voice_ws_mask(buf + align, len, mask, off);
+                bad += memcmp(buf + align, ref, len) != 0;
+
+                memset(dst, 0xa5, sizeof(dst));
+                voice_ws_mask_copy(dst + align, src + align, len, mask, off);
+                bad += memcmp(dst + align, ref, len) != 0;
+
+                /* nothing written past the end */
+                bad += align + len < sizeof(dst)
+                       && dst[align + len] != 0xa5;
+            }
+        }
+    }
+
+    CHECK_INT(bad, 0);
+
+    /* masking twice gives the data back */
+
+    memcpy(buf, src, 100);
+    voice_ws_mask(buf, 100, mask, 3);
+    voice_ws_mask(buf, 100, mask, 3);
+    CHECK(memcmp(buf, src, 100) == 0);
+}
+
+
 int
 main(void)
 {
     test_splits();
     test_errors();
     test_builder();
+    test_mask();
 
     UNIT_DONE("ws");
 }
