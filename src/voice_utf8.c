@@ -2,6 +2,8 @@
  * Copyright (C) ngx_http_voice_module authors
  */
 
+#include <string.h>
+
 #include "voice_utf8.h"
 
 
@@ -9,13 +11,26 @@ int
 voice_utf8_valid(const uint8_t *p, size_t len)
 {
     size_t          n;
+    uint64_t        w;
     const uint8_t  *end;
 
     end = p + len;
 
     while (p < end) {
 
-        /* text is mostly ASCII */
+        /*
+         * Text is mostly ASCII: eight bytes at a time while no high bit
+         * is set, then the exact check from the first byte that has one.
+         */
+
+        if (end - p >= 8) {
+            memcpy(&w, p, 8);
+
+            if ((w & 0x8080808080808080ULL) == 0) {
+                p += 8;
+                continue;
+            }
+        }
 
         if (*p < 0x80) {
             p++;

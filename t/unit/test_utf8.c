@@ -145,6 +145,65 @@ ref_encode(uint32_t u, uint8_t *out)
 static unsigned long  mismatches;
 
 
+/*
+ * The validator reads ASCII a word at a time: a sequence, valid or not,
+ * at every position in ASCII text, so on each side of and across every
+ * word boundary, at every alignment of the text and every length (cut
+ * inside the sequence too); and two of them, at every pair of
+ * positions.  Returns the number of disagreements with the grammar.
+ */
+
+static unsigned long
+in_ascii(void)
+{
+    size_t          i, j, k, pos, pos2, align, len, n;
+    unsigned long   bad;
+    uint8_t         buf[64 + 8], *t;
+    static const char  *seqs[] = {
+        "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+        "\xf4\x8f\xbf\xbf", "\x80", "\xbf", "\xc0\x80", "\xc1\xbf",
+        "\xe0\x80\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+        "\xf5\x80\x80\x80", "\xff", "\xe2\x82", "\xc3", "\xf0\x9f\x98",
+        NULL
+    };
+
+    bad = 0;
+
+    for (i = 0; seqs[i]; i++) {
+        n = strlen(seqs[i]);
+
+        for (align = 0; align < 8; align++) {
+            t = buf + align;
+
+            for (pos = 0; pos + n <= 40; pos++) {
+                memset(t, 'a', 64);
+                memcpy(t + pos, seqs[i], n);
+
+                for (len = pos + 1; len <= 48; len++) {
+                    bad += voice_utf8_valid(t, len) != ref_valid(t, len);
+                }
+            }
+        }
+
+        for (j = 0; seqs[j]; j++) {
+            k = strlen(seqs[j]);
+
+            for (pos = 0; pos + n <= 24; pos++) {
+                for (pos2 = pos + n; pos2 + k <= 32; pos2++) {
+                    memset(buf, 'a', 64);
+                    memcpy(buf + pos, seqs[i], n);
+                    memcpy(buf + pos2, seqs[j], k);
+
+                    bad += voice_utf8_valid(buf, 40) != ref_valid(buf, 40);
+                }
+            }
+        }
+    }
+
+    return bad;
+}
+
+
 /* both functions agree with the grammar on p[0..len) */
 
 static void
@@ -313,6 +372,8 @@ main(void)
     }
 
     CHECK_INT(bad, 0);
+
+    CHECK_INT(in_ascii(), 0);
 
     /* the lengths of a sequence at p ignore what follows it */
 
