@@ -20,6 +20,7 @@
 #include "ngx_http_voice_metrics.h"
 #include "ngx_http_voice_module.h"
 #include "ngx_http_voice_stream.h"
+#include "voice_json.h"
 #include "voice_log.h"
 #include "voice_utf8.h"
 
@@ -808,6 +809,20 @@ ngx_http_voice_stream_start(ngx_http_voice_stream_t *st,
     ngx_memcpy(st->stream_sid.data, m->stream_sid, len);
     st->stream_sid.len = len;
 
+    /* the peer's SID may hold anything: escaped once, for every message */
+
+    len = voice_json_escape(NULL, st->stream_sid.data, st->stream_sid.len);
+    st->stream_sid_json.data = ngx_pnalloc(st->request->pool, len);
+    if (st->stream_sid_json.data == NULL) {
+        ngx_http_voice_stream_close(st, VOICE_WS_CLOSE_INTERNAL_ERROR,
+                                        "out of memory");
+        return;
+    }
+
+    st->stream_sid_json.len = voice_json_escape(st->stream_sid_json.data,
+                                                st->stream_sid.data,
+                                                st->stream_sid.len);
+
     len = ngx_strlen(m->call_sid);
     st->call_sid.data = ngx_pnalloc(st->request->pool, len);
     if (st->call_sid.data == NULL) {
@@ -903,9 +918,7 @@ ngx_http_voice_stream_send_media(ngx_http_voice_stream_t *st, u_char *ulaw,
         b64.data = enc;
         ngx_encode_base64(&b64, &src);
 
-        len = voice_twilio_media_size((char *) st->stream_sid.data,
-                                      st->stream_sid.len, b64.data,
-                                      b64.len);
+        len = voice_twilio_media_size(st->stream_sid_json.len, b64.len);
 
         p = ngx_http_voice_stream_reserve(st, len + VOICE_WS_MAX_HEADER);
         if (p == NULL) {
@@ -913,8 +926,8 @@ ngx_http_voice_stream_send_media(ngx_http_voice_stream_t *st, u_char *ulaw,
         }
 
         p += voice_ws_frame_header(p, VOICE_WS_OP_TEXT, 1, len, NULL);
-        p += voice_twilio_media(p, len, (char *) st->stream_sid.data,
-                                st->stream_sid.len, b64.data, b64.len);
+        p += voice_twilio_media(p, len, (char *) st->stream_sid_json.data,
+                                st->stream_sid_json.len, b64.data, b64.len);
 
         st->out_len = p - st->out;
         st->frames_out++;
@@ -936,8 +949,7 @@ ngx_http_voice_stream_send_mark(ngx_http_voice_stream_t *st, u_char *name,
     size_t   size;
     u_char  *p;
 
-    size = voice_twilio_mark_size((char *) st->stream_sid.data,
-                                  st->stream_sid.len, name, len);
+    size = voice_twilio_mark_size(st->stream_sid_json.len, name, len);
 
     p = ngx_http_voice_stream_reserve(st, size + VOICE_WS_MAX_HEADER);
     if (p == NULL) {
@@ -945,8 +957,8 @@ ngx_http_voice_stream_send_mark(ngx_http_voice_stream_t *st, u_char *name,
     }
 
     p += voice_ws_frame_header(p, VOICE_WS_OP_TEXT, 1, size, NULL);
-    p += voice_twilio_mark(p, size, (char *) st->stream_sid.data,
-                           st->stream_sid.len, name, len);
+    p += voice_twilio_mark(p, size, (char *) st->stream_sid_json.data,
+                           st->stream_sid_json.len, name, len);
 
     st->out_len = p - st->out;
     st->frames_out++;
@@ -962,8 +974,7 @@ ngx_http_voice_stream_send_clear(ngx_http_voice_stream_t *st)
     size_t   size;
     u_char  *p;
 
-    size = voice_twilio_clear_size((char *) st->stream_sid.data,
-                                   st->stream_sid.len);
+    size = voice_twilio_clear_size(st->stream_sid_json.len);
 
     p = ngx_http_voice_stream_reserve(st, size + VOICE_WS_MAX_HEADER);
     if (p == NULL) {
@@ -971,8 +982,8 @@ ngx_http_voice_stream_send_clear(ngx_http_voice_stream_t *st)
     }
 
     p += voice_ws_frame_header(p, VOICE_WS_OP_TEXT, 1, size, NULL);
-    p += voice_twilio_clear(p, size, (char *) st->stream_sid.data,
-                            st->stream_sid.len);
+    p += voice_twilio_clear(p, size, (char *) st->stream_sid_json.data,
+                            st->stream_sid_json.len);
 
     st->out_len = p - st->out;
     st->frames_out++;

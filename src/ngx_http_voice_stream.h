@@ -46,6 +46,7 @@ struct ngx_http_voice_stream_s {
 
     ngx_str_t                    call_sid;
     ngx_str_t                    stream_sid;
+    ngx_str_t                    stream_sid_json;   /* escaped, once */
     ngx_msec_t                   start;
 
     voice_ws_parser_t            ws;

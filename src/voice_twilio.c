@@ -624,14 +624,19 @@ voice_twilio_done(voice_twilio_writer_t *w, uint8_t *out)
     (w)->p = (out); (w)->end = (out) + (cap); (w)->overflow = 0
 
 
+/*
+ * The SID comes escaped for JSON already, once for the call, and the
+ * media payload is base64, none of whose characters needs escaping: both
+ * are copied as they are.  Only a mark's name, whatever the call's mode
+ * chose, is escaped here.
+ */
+
 size_t
-voice_twilio_media_size(const char *sid, size_t sid_len,
-    const uint8_t *b64, size_t b64_len)
+voice_twilio_media_size(size_t sid_len, size_t b64_len)
 {
     return sizeof("{\"event\":\"media\",\"streamSid\":\"\",\"media\":"
                   "{\"payload\":\"\"}}") - 1
-           + voice_json_escape(NULL, (const uint8_t *) sid, sid_len)
-           + voice_json_escape(NULL, b64, b64_len);
+           + sid_len + b64_len;
 }
 
 
@@ -644,9 +649,9 @@ voice_twilio_media(uint8_t *out, size_t cap, const char *sid,
     voice_twilio_writer(&w, out, cap);
 
     voice_twilio_str(&w, "{\"event\":\"media\",\"streamSid\":\"");
-    voice_twilio_esc(&w, (const uint8_t *) sid, sid_len);
+    voice_twilio_raw(&w, sid, sid_len);
     voice_twilio_str(&w, "\",\"media\":{\"payload\":\"");
-    voice_twilio_esc(&w, b64, b64_len);
+    voice_twilio_raw(&w, (const char *) b64, b64_len);
     voice_twilio_str(&w, "\"}}");
 
     return voice_twilio_done(&w, out);
@@ -654,13 +659,11 @@ voice_twilio_media(uint8_t *out, size_t cap, const char *sid,
 
 
 size_t
-voice_twilio_mark_size(const char *sid, size_t sid_len, const uint8_t *name,
-    size_t name_len)
+voice_twilio_mark_size(size_t sid_len, const uint8_t *name, size_t name_len)
 {
     return sizeof("{\"event\":\"mark\",\"streamSid\":\"\",\"mark\":"
                   "{\"name\":\"\"}}") - 1
-           + voice_json_escape(NULL, (const uint8_t *) sid, sid_len)
-           + voice_json_escape(NULL, name, name_len);
+           + sid_len + voice_json_escape(NULL, name, name_len);
 }
 
 
@@ -673,7 +676,7 @@ voice_twilio_mark(uint8_t *out, size_t cap, const char *sid,
     voice_twilio_writer(&w, out, cap);
 
     voice_twilio_str(&w, "{\"event\":\"mark\",\"streamSid\":\"");
-    voice_twilio_esc(&w, (const uint8_t *) sid, sid_len);
+    voice_twilio_raw(&w, sid, sid_len);
     voice_twilio_str(&w, "\",\"mark\":{\"name\":\"");
     voice_twilio_esc(&w, name, name_len);
     voice_twilio_str(&w, "\"}}");
@@ -683,10 +686,10 @@ voice_twilio_mark(uint8_t *out, size_t cap, const char *sid,
 
 
 size_t
-voice_twilio_clear_size(const char *sid, size_t sid_len)
+voice_twilio_clear_size(size_t sid_len)
 {
     return sizeof("{\"event\":\"clear\",\"streamSid\":\"\"}") - 1
-           + voice_json_escape(NULL, (const uint8_t *) sid, sid_len);
+           + sid_len;
 }
 
 
@@ -699,7 +702,7 @@ voice_twilio_clear(uint8_t *out, size_t cap, const char *sid,
     voice_twilio_writer(&w, out, cap);
 
     voice_twilio_str(&w, "{\"event\":\"clear\",\"streamSid\":\"");
-    voice_twilio_esc(&w, (const uint8_t *) sid, sid_len);
+    voice_twilio_raw(&w, sid, sid_len);
     voice_twilio_str(&w, "\"}");
 
     return voice_twilio_done(&w, out);

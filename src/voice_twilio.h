@@ -111,18 +111,20 @@ int voice_twilio_parse(voice_twilio_parser_t *p, const uint8_t *json,
 
 /*
  * module -> Twilio; each returns the bytes written, or 0 if cap is short;
- * the _size functions give the exact length
+ * the _size functions give the exact length.  sid is the stream SID as it
+ * stands between quotes in JSON, escaped by the caller (voice_json_escape,
+ * once for the call); b64 is base64 text, which needs no escaping: both
+ * are copied as they are.  A mark's name is escaped.
  */
 
-size_t voice_twilio_media_size(const char *sid, size_t sid_len,
-    const uint8_t *b64, size_t b64_len);
+size_t voice_twilio_media_size(size_t sid_len, size_t b64_len);
 size_t voice_twilio_media(uint8_t *out, size_t cap, const char *sid,
     size_t sid_len, const uint8_t *b64, size_t b64_len);
-size_t voice_twilio_mark_size(const char *sid, size_t sid_len,
-    const uint8_t *name, size_t name_len);
+size_t voice_twilio_mark_size(size_t sid_len, const uint8_t *name,
+    size_t name_len);
 size_t voice_twilio_mark(uint8_t *out, size_t cap, const char *sid,
     size_t sid_len, const uint8_t *name, size_t name_len);
-size_t voice_twilio_clear_size(const char *sid, size_t sid_len);
+size_t voice_twilio_clear_size(size_t sid_len);
 size_t voice_twilio_clear(uint8_t *out, size_t cap, const char *sid,
     size_t sid_len);
 

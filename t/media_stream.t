@@ -125,6 +125,22 @@ is($marks[0]{mark}{name}, 'echo-1', 'mark name');
 $c->send_frame(op => 8, payload => pack('n', 1000));
 ok($c->eof_within(5), 'server closes TCP after the close handshake');
 
+# a stream SID that JSON must escape comes back as it was, in each message
+
+my $odd = "MZ\"q\\b\n\x01/\xc3\xa9";
+$c = ws();
+$c->begin(stream => $odd);
+$c->send_json(VoiceWS::media_msg($frames[$_], $_ + 1, stream => $odd))
+    for 0 .. 54;
+$c->send_json({ event => 'stop', streamSid => $odd });
+($code, $reason, $msgs) = $c->read_close(5);
+is($code, 1000, 'odd streamSid: the call runs and stops');
+@media = VoiceWS::events($msgs, 'media');
+@marks = VoiceWS::events($msgs, 'mark');
+is(scalar @media, 55, 'odd streamSid: every media message parses');
+is(scalar(grep { $_->{streamSid} eq $odd } @media, @marks), 56,
+    'odd streamSid: escaped in each media message and the mark');
+
 # frames split at every point, and sent right behind the handshake
 
 my $buffer = join '', map { VoiceWS::frame(op => 1, payload => $_) }

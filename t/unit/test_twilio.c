@@ -182,16 +182,16 @@ test_errors(void)
 static void
 test_builders(void)
 {
-    size_t   n;
-    uint8_t  out[512];
+    size_t   n, sn;
+    uint8_t  out[512], sid[64];
     voice_twilio_param_t  params[1] = { { "callId", "a\"b" } };
+    static const char  odd[] = "MZ\"q\\\n\x01\xc3\xa9";
 
     n = voice_twilio_media(out, sizeof(out), "MZ1", 3,
                            (const uint8_t *) "QUJD", 4);
     CHECK_MEM(out, n, "{\"event\":\"media\",\"streamSid\":\"MZ1\","
               "\"media\":{\"payload\":\"QUJD\"}}", 62);
-    CHECK_INT(n, voice_twilio_media_size("MZ1", 3,
-                                         (const uint8_t *) "QUJD", 4));
+    CHECK_INT(n, voice_twilio_media_size(3, 4));
     CHECK_INT(voice_twilio_media(out, n - 1, "MZ1", 3,
                                  (const uint8_t *) "QUJD", 4), 0);
 
@@ -199,13 +199,39 @@ test_builders(void)
                           (const uint8_t *) "s\"1", 3);
     CHECK_MEM(out, n, "{\"event\":\"mark\",\"streamSid\":\"MZ1\","
               "\"mark\":{\"name\":\"s\\\"1\"}}", 57);
-    CHECK_INT(n, voice_twilio_mark_size("MZ1", 3,
-                                        (const uint8_t *) "s\"1", 3));
+    CHECK_INT(n, voice_twilio_mark_size(3, (const uint8_t *) "s\"1", 3));
 
     n = voice_twilio_clear(out, sizeof(out), "MZ1", 3);
     CHECK_MEM(out, n, "{\"event\":\"clear\",\"streamSid\":\"MZ1\"}", 35);
-    CHECK_INT(n, voice_twilio_clear_size("MZ1", 3));
+    CHECK_INT(n, voice_twilio_clear_size(3));
     CHECK_INT(voice_twilio_clear(out, 10, "MZ1", 3), 0);
+
+    /*
+     * The SID goes in escaped for JSON, as the module escapes the peer's
+     * once for the call, and comes out of the parser as it was
+     */
+
+    sn = voice_json_escape(sid, (const uint8_t *) odd, strlen(odd));
+    CHECK_MEM(sid, sn, "MZ\\\"q\\\\\\n\\u0001\xc3\xa9", 17);
+
+    n = voice_twilio_media(out, sizeof(out), (char *) sid, sn,
+                           (const uint8_t *) "QUJD", 4);
+    CHECK_INT(n, voice_twilio_media_size(sn, 4));
+    CHECK_INT(voice_twilio_parse(&p, out, n, &m), VOICE_TWILIO_OK);
+    CHECK_STR(m.stream_sid, odd);
+    CHECK_MEM(m.payload, m.payload_len, "QUJD", 4);
+
+    n = voice_twilio_mark(out, sizeof(out), (char *) sid, sn,
+                          (const uint8_t *) "\\\"", 2);
+    CHECK_INT(n, voice_twilio_mark_size(sn, (const uint8_t *) "\\\"", 2));
+    CHECK_INT(voice_twilio_parse(&p, out, n, &m), VOICE_TWILIO_OK);
+    CHECK_STR(m.stream_sid, odd);
+    CHECK_STR(m.mark_name, "\\\"");
+
+    n = voice_twilio_clear(out, sizeof(out), (char *) sid, sn);
+    CHECK_INT(n, voice_twilio_clear_size(sn));
+    CHECK_INT(voice_twilio_parse(&p, out, n, &m), VOICE_TWILIO_OK);
+    CHECK_STR(m.stream_sid, odd);
 
     /* round trips through the parser */
 
