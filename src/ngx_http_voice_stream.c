@@ -906,19 +906,14 @@ ngx_http_voice_stream_send_media(ngx_http_voice_stream_t *st, u_char *ulaw,
     size_t n)
 {
     size_t     len, chunk;
-    u_char    *p;
+    u_char    *p, *end;
     ngx_str_t  src, b64;
-    u_char     enc[ngx_base64_encoded_length(NGX_HTTP_VOICE_STREAM_CHUNK)];
 
     while (n) {
         chunk = ngx_min(n, NGX_HTTP_VOICE_STREAM_CHUNK);
 
-        src.data = ulaw;
-        src.len = chunk;
-        b64.data = enc;
-        ngx_encode_base64(&b64, &src);
-
-        len = voice_twilio_media_size(st->stream_sid_json.len, b64.len);
+        len = voice_twilio_media_size(st->stream_sid_json.len,
+                                      ngx_base64_encoded_length(chunk));
 
         p = ngx_http_voice_stream_reserve(st, len + VOICE_WS_MAX_HEADER);
         if (p == NULL) {
@@ -926,8 +921,20 @@ ngx_http_voice_stream_send_media(ngx_http_voice_stream_t *st, u_char *ulaw,
         }
 
         p += voice_ws_frame_header(p, VOICE_WS_OP_TEXT, 1, len, NULL);
-        p += voice_twilio_media(p, len, (char *) st->stream_sid_json.data,
-                                st->stream_sid_json.len, b64.data, b64.len);
+        end = p + len;
+
+        p += voice_twilio_media_head(p, len, (char *) st->stream_sid_json.data,
+                                     st->stream_sid_json.len);
+
+        /* the payload is encoded where it goes in the queue */
+
+        src.data = ulaw;
+        src.len = chunk;
+        b64.data = p;
+        ngx_encode_base64(&b64, &src);
+        p += b64.len;
+
+        p += voice_twilio_media_tail(p, end - p);
 
         st->out_len = p - st->out;
         st->frames_out++;

@@ -187,6 +187,8 @@ voice_twilio_parse(voice_twilio_parser_t *p, const uint8_t *json,
     m->mark_name[0] = '\0';
 
     p->msg = m;
+    p->in = json;
+    p->in_len = len;
     p->depth = 0;
     p->complete = 0;
     p->end = 0;
@@ -461,7 +463,22 @@ voice_twilio_value(voice_twilio_parser_t *p, const char *s, size_t len,
                     return 0;
                 }
 
-                memcpy(p->payload, s, len);
+                /*
+                 * yajl hands a string without escapes as it stands in
+                 * the input, which stays: no copy of it
+                 */
+
+                if ((uintptr_t) s - (uintptr_t) p->in <= p->in_len
+                    && len <= p->in_len
+                           - ((uintptr_t) s - (uintptr_t) p->in))
+                {
+                    m->payload = s;
+
+                } else {
+                    memcpy(p->payload, s, len);
+                    m->payload = p->payload;
+                }
+
                 m->payload_len = len;
                 return 1;
             }
@@ -644,6 +661,27 @@ size_t
 voice_twilio_media(uint8_t *out, size_t cap, const char *sid,
     size_t sid_len, const uint8_t *b64, size_t b64_len)
 {
+    size_t  n, k;
+
+    n = voice_twilio_media_head(out, cap, sid, sid_len);
+
+    if (n == 0 || cap - n < b64_len) {
+        return 0;
+    }
+
+    memcpy(out + n, b64, b64_len);
+    n += b64_len;
+
+    k = voice_twilio_media_tail(out + n, cap - n);
+
+    return k ? n + k : 0;
+}
+
+
+size_t
+voice_twilio_media_head(uint8_t *out, size_t cap, const char *sid,
+    size_t sid_len)
+{
     voice_twilio_writer_t  w;
 
     voice_twilio_writer(&w, out, cap);
@@ -651,7 +689,17 @@ voice_twilio_media(uint8_t *out, size_t cap, const char *sid,
     voice_twilio_str(&w, "{\"event\":\"media\",\"streamSid\":\"");
     voice_twilio_raw(&w, sid, sid_len);
     voice_twilio_str(&w, "\",\"media\":{\"payload\":\"");
-    voice_twilio_raw(&w, (const char *) b64, b64_len);
+
+    return voice_twilio_done(&w, out);
+}
+
+
+size_t
+voice_twilio_media_tail(uint8_t *out, size_t cap)
+{
+    voice_twilio_writer_t  w;
+
+    voice_twilio_writer(&w, out, cap);
     voice_twilio_str(&w, "\"}}");
 
     return voice_twilio_done(&w, out);

@@ -69,7 +69,7 @@ typedef struct {
     int                 track_outbound;
     unsigned long       chunk;
     unsigned long       timestamp;
-    const char         *payload;
+    const char         *payload;        /* in the input, or the parser */
     size_t              payload_len;
 
     /* dtmf, mark */
@@ -92,6 +92,9 @@ typedef struct {
     char                event_name[32];
     const char         *error;
 
+    const uint8_t      *in;             /* the message being parsed */
+    size_t              in_len;
+
     char                payload[VOICE_TWILIO_PAYLOAD_MAX];
 } voice_twilio_parser_t;
 
@@ -104,6 +107,9 @@ void voice_twilio_parser_free(voice_twilio_parser_t *p);
 /*
  * Parses one message, which must be exactly one JSON object.  On error
  * p->error says why; the parser is ready for the next message either way.
+ * m->payload points into json where the payload stands there unescaped,
+ * as it does in every media message, and into the parser otherwise: it
+ * is valid until the next parse, and as long as json is.
  */
 int voice_twilio_parse(voice_twilio_parser_t *p, const uint8_t *json,
     size_t len, voice_twilio_msg_t *m);
@@ -120,6 +126,10 @@ int voice_twilio_parse(voice_twilio_parser_t *p, const uint8_t *json,
 size_t voice_twilio_media_size(size_t sid_len, size_t b64_len);
 size_t voice_twilio_media(uint8_t *out, size_t cap, const char *sid,
     size_t sid_len, const uint8_t *b64, size_t b64_len);
+/* the same around a payload that the caller writes in place */
+size_t voice_twilio_media_head(uint8_t *out, size_t cap, const char *sid,
+    size_t sid_len);
+size_t voice_twilio_media_tail(uint8_t *out, size_t cap);
 size_t voice_twilio_mark_size(size_t sid_len, const uint8_t *name,
     size_t name_len);
 size_t voice_twilio_mark(uint8_t *out, size_t cap, const char *sid,

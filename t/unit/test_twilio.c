@@ -23,6 +23,8 @@ parse(const char *json)
 static void
 test_messages(void)
 {
+    const char  *media;
+
     /* as Twilio sends them, all through one parser */
 
     CHECK_INT(parse("{\"event\":\"connected\",\"protocol\":\"Call\","
@@ -70,6 +72,23 @@ test_messages(void)
     CHECK_INT(m.timestamp, 40);
     CHECK_INT(m.track_outbound, 0);
     CHECK_MEM(m.payload, m.payload_len, "//79/A==", 8);
+
+    /*
+     * The payload as it stands in the message, not copied; escaped (JSON
+     * may write "/" as "\/"), in the parser, unescaped, and the same
+     * after later strings went through yajl's buffer
+     */
+
+    media = "{\"event\":\"media\",\"media\":{\"payload\":\"QUJD\"}}";
+    CHECK_INT(parse(media), VOICE_TWILIO_OK);
+    CHECK(m.payload == strstr(media, "QUJD") && m.payload_len == 4);
+
+    CHECK_INT(parse("{\"event\":\"media\",\"media\":{\"payload\":"
+                    "\"\\/\\/79\\/A==\"},\"streamSid\":\"M\\u005a1\"}"),
+              VOICE_TWILIO_OK);
+    CHECK(m.payload == p.payload);
+    CHECK_MEM(m.payload, m.payload_len, "//79/A==", 8);
+    CHECK_STR(m.stream_sid, "MZ1");
 
     CHECK_INT(parse("{\"event\":\"dtmf\",\"streamSid\":\"MZ1\","
                     "\"sequenceNumber\":\"5\",\"dtmf\":{\"track\":"
@@ -182,7 +201,7 @@ test_errors(void)
 static void
 test_builders(void)
 {
-    size_t   n, sn;
+    size_t   n, k, sn;
     uint8_t  out[512], sid[64];
     voice_twilio_param_t  params[1] = { { "callId", "a\"b" } };
     static const char  odd[] = "MZ\"q\\\n\x01\xc3\xa9";
@@ -194,6 +213,17 @@ test_builders(void)
     CHECK_INT(n, voice_twilio_media_size(3, 4));
     CHECK_INT(voice_twilio_media(out, n - 1, "MZ1", 3,
                                  (const uint8_t *) "QUJD", 4), 0);
+
+    /* the same in parts, the payload written in place */
+
+    k = voice_twilio_media_head(out, sizeof(out), "MZ1", 3);
+    memcpy(out + k, "QUJD", 4);
+    k += 4;
+    k += voice_twilio_media_tail(out + k, sizeof(out) - k);
+    CHECK_MEM(out, k, "{\"event\":\"media\",\"streamSid\":\"MZ1\","
+              "\"media\":{\"payload\":\"QUJD\"}}", 62);
+    CHECK_INT(voice_twilio_media_head(out, 10, "MZ1", 3), 0);
+    CHECK_INT(voice_twilio_media_tail(out, 2), 0);
 
     n = voice_twilio_mark(out, sizeof(out), "MZ1", 3,
                           (const uint8_t *) "s\"1", 3);
