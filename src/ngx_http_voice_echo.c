@@ -61,13 +61,15 @@ ngx_http_voice_echo_audio(void *ctx, u_char *ulaw, size_t n)
 {
     ngx_http_voice_echo_t  *echo = ctx;
 
-    size_t   i, len;
+    size_t   len;
     u_char   name[VOICE_MARK_MAX];
     u_char   out[VOICE_TWILIO_MEDIA_MAX];
+    int16_t  pcm[VOICE_TWILIO_MEDIA_MAX];
 
-    for (i = 0; i < n; i++) {
-        out[i] = voice_ulaw_encode(voice_ulaw_decode(ulaw[i]));
-    }
+    /* a buffer at a time: two calls, not two a sample */
+
+    voice_ulaw_decode_buf(ulaw, n, pcm);
+    voice_ulaw_encode_buf(pcm, n, out);
 
     if (ngx_http_voice_stream_send_media(echo->stream, out, n) != NGX_OK) {
         return;

@@ -125,8 +125,10 @@ static const uint8_t  voice_alaw_seg[256] = {
 };
 
 
-uint8_t
-voice_ulaw_encode(int16_t pcm)
+/* static, so that the buffer's loop has it inline, not through the PLT */
+
+static uint8_t
+voice_ulaw_encode_one(int16_t pcm)
 {
     int      v;
     uint8_t  mask, seg;
@@ -153,6 +155,13 @@ voice_ulaw_encode(int16_t pcm)
     }
 
     return (uint8_t) (((seg << 4) | ((v >> (seg + 1)) & 0x0f)) ^ mask);
+}
+
+
+uint8_t
+voice_ulaw_encode(int16_t pcm)
+{
+    return voice_ulaw_encode_one(pcm);
 }
 
 
@@ -212,7 +221,7 @@ voice_ulaw_encode_buf(const int16_t *in, size_t n, uint8_t *out)
     size_t  i;
 
     for (i = 0; i < n; i++) {
-        out[i] = voice_ulaw_encode(in[i]);
+        out[i] = voice_ulaw_encode_one(in[i]);
     }
 }
 
