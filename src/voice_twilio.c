@@ -39,33 +39,38 @@ enum {
 
 typedef struct {
     const char  *name;
+    size_t       len;
     int          id;
 } voice_twilio_key_t;
 
 
+#define voice_twilio_key(name, id)  { name, sizeof(name) - 1, id }
+
+/* a media message's keys first: nearly every message is one */
+
 static const voice_twilio_key_t  voice_twilio_keys[] = {
-    { "event", k_event },
-    { "sequenceNumber", k_sequence },
-    { "streamSid", k_stream_sid },
-    { "start", k_start },
-    { "media", k_media },
-    { "dtmf", k_dtmf },
-    { "mark", k_mark },
-    { "stop", k_stop },
-    { "callSid", k_call_sid },
-    { "accountSid", k_account_sid },
-    { "customParameters", k_custom },
-    { "mediaFormat", k_format },
-    { "track", k_track },
-    { "chunk", k_chunk },
-    { "timestamp", k_timestamp },
-    { "payload", k_payload },
-    { "digit", k_digit },
-    { "name", k_name },
-    { "encoding", k_encoding },
-    { "sampleRate", k_rate },
-    { "channels", k_channels },
-    { NULL, 0 }
+    voice_twilio_key("event", k_event),
+    voice_twilio_key("sequenceNumber", k_sequence),
+    voice_twilio_key("streamSid", k_stream_sid),
+    voice_twilio_key("media", k_media),
+    voice_twilio_key("track", k_track),
+    voice_twilio_key("chunk", k_chunk),
+    voice_twilio_key("timestamp", k_timestamp),
+    voice_twilio_key("payload", k_payload),
+    voice_twilio_key("start", k_start),
+    voice_twilio_key("dtmf", k_dtmf),
+    voice_twilio_key("mark", k_mark),
+    voice_twilio_key("stop", k_stop),
+    voice_twilio_key("callSid", k_call_sid),
+    voice_twilio_key("accountSid", k_account_sid),
+    voice_twilio_key("customParameters", k_custom),
+    voice_twilio_key("mediaFormat", k_format),
+    voice_twilio_key("digit", k_digit),
+    voice_twilio_key("name", k_name),
+    voice_twilio_key("encoding", k_encoding),
+    voice_twilio_key("sampleRate", k_rate),
+    voice_twilio_key("channels", k_channels),
+    { NULL, 0, 0 }
 };
 
 
@@ -324,7 +329,7 @@ voice_twilio_on_map_key(void *ctx, const unsigned char *s, size_t len)
     id = k_other;
 
     for (k = voice_twilio_keys; k->name; k++) {
-        if (strlen(k->name) == len && memcmp(k->name, s, len) == 0) {
+        if (k->len == len && memcmp(k->name, s, len) == 0) {
             id = k->id;
             break;
         }
