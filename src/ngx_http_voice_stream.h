@@ -51,8 +51,6 @@ struct ngx_http_voice_stream_s {
 
     voice_ws_parser_t            ws;
     u_char                      *msg;
-    voice_twilio_parser_t        twilio;
-    voice_twilio_msg_t           tmsg;
 
     /* the output queue: bytes [out_pos, out_len) are not sent yet */
     u_char                      *out;
@@ -95,6 +93,14 @@ struct ngx_http_voice_stream_s {
     unsigned                     ws_failed:1;
     unsigned                     shut:1;        /* our write side */
     unsigned                     done:1;
+
+    /*
+     * Last, for they are large (the parser has room for a whole payload,
+     * a message for 16 custom parameters), and what else each message
+     * touches stays in a few cache lines before them.
+     */
+    voice_twilio_parser_t        twilio;
+    voice_twilio_msg_t           tmsg;
 };
 
 

@@ -62,7 +62,6 @@ typedef struct {
     char                encoding[VOICE_TWILIO_SID_MAX + 1];
     unsigned long       sample_rate;
     unsigned long       channels;
-    voice_twilio_param_t  params[VOICE_TWILIO_PARAMS_MAX];
     unsigned            nparams;
 
     /* media */
@@ -75,6 +74,9 @@ typedef struct {
     /* dtmf, mark */
     char                digit[8];
     char                mark_name[VOICE_TWILIO_NAME_MAX + 1];
+
+    /* start's, last: 6 KB that a media message does not touch */
+    voice_twilio_param_t  params[VOICE_TWILIO_PARAMS_MAX];
 } voice_twilio_msg_t;
 
 
