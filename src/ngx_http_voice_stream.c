@@ -1210,6 +1210,15 @@ ngx_http_voice_stream_flush(ngx_http_voice_stream_t *st)
     st->out_pos = 0;
     st->out_len = 0;
 
+    /*
+     * All sent, from the connection's own handler as a rule: the flush
+     * posted when the first message was queued has nothing left to do.
+     */
+
+    if (st->flushing.posted) {
+        ngx_delete_posted_event(&st->flushing);
+    }
+
     if (st->send.timer_set) {
         ngx_del_timer(&st->send);
     }
