@@ -23,6 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static int                    ready;
     static voice_twilio_msg_t     m;
     static voice_twilio_parser_t  p;
+    static char                   copy[VOICE_TWILIO_PAYLOAD_MAX];
 
     if (!ready) {
         if (voice_twilio_parser_init(&p, NULL) != VOICE_TWILIO_OK) {
@@ -38,6 +39,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {
             abort();
         }
+
+        /* the payload, in the input or the parser, is there to be read */
+
+        memcpy(copy, m.payload, m.payload_len);
     }
 
     half = size / 2 > 200 ? 200 : size / 2;
