@@ -53,7 +53,8 @@ for kind in module node floor; do
                k, u / 1000 / cs, y / 1000 / cs, (u + y) / 1000 / cs, rss,
                p50, p99, max, lost, late
         if (failed) printf "         (%d calls failed)\n", failed
-        if (lag > 5) printf "         (voice-sim ticked up to %.1f ms late)\n", lag
+        if (lag > 5)
+            printf "         (voice-sim ticked up to %.1f ms late)\n", lag
     }' | tee -a "$prefix/table"
     echo "$kind $*" >> "$prefix/figures"
 done
@@ -68,9 +69,10 @@ END {
 }' "$prefix/figures"
 
 echo
-echo "reproduce: make bench BENCH=side BENCH_SIDE_CALLS=$calls BENCH_SECONDS=$secs"
-echo "(CPU is the server process's utime and stime over the whole run,"
-echo " handshakes included, over calls x seconds; node counts all its"
-echo " threads; RSS is read mid-run against before; a round trip is from"
-echo " a frame's send to its echo's arrival; late is over 100 ms, lost"
-echo " never came back)"
+echo "reproduce: make bench BENCH=side BENCH_SIDE_CALLS=$calls" \
+    "BENCH_SECONDS=$secs"
+echo "(CPU is the server process's run time over the whole run, handshakes"
+echo " included, over calls x seconds, split into user and sys by perf's"
+echo " samples with every call live; node counts all its threads; RSS is"
+echo " read mid-run against before; a round trip is from a frame's send to"
+echo " its echo's arrival; late is over 100 ms, lost never came back)"

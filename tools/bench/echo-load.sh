@@ -60,11 +60,36 @@ echo_node_install() {
         || { cat "$prefix/node/npm.log" >&2; return 1; }
 }
 
-# the user and system CPU time of process $1, µs
-proc_cpu() {
-    awk -v hz="$(getconf CLK_TCK)" \
-        '{ printf "%d %d\n", $14 * 1e6 / hz, $15 * 1e6 / hz }' \
-        "/proc/$1/stat"
+# the CPU time process $1 has run, µs, as the scheduler counts it
+proc_runtime() {
+    awk '{ print int($1 / 1000) }' "/proc/$1/schedstat"
+}
+
+# The share of user time in what process $1 runs for the next $2 s, from
+# perf's samples at 997 Hz; without perf, from /proc/PID/stat.
+#
+# Not /proc/PID/stat when perf is there: it charges each clock tick
+# whole to the mode the process is in at the tick, and an echo load is
+# periodic (a frame a call every 20 ms) as the tick is, so the ticks can
+# see the same moments of the period throughout a run and split the
+# time by their phase: 4% user in one run, 45% in the next.  997 Hz
+# drifts through the period.
+user_share() {
+    if command -v perf > /dev/null \
+        && perf record -q -F 997 -e cpu-clock -p "$1" \
+            -o "$prefix/perf.data" -- sleep "$2" > /dev/null 2>&1
+    then
+        perf report -i "$prefix/perf.data" --stdio --sort dso 2>/dev/null \
+            | awk '/%/ && !/^#/ { p = $1 + 0;
+                                   if ($2 ~ /kernel/) k += p; else u += p }
+                   END { printf "%.4f\n", (u + k > 0 ? u / (u + k) : 0) }'
+        return
+    fi
+
+    set -- "$1" "$2" $(awk '{ print $14, $15 }' "/proc/$1/stat")
+    sleep "$2"
+    awk -v u0="$3" -v s0="$4" '{ u = $14 - u0; s = $15 - s0;
+        printf "%.4f\n", (u + s > 0 ? u / (u + s) : 0) }' "/proc/$1/stat"
 }
 
 # $1 calls of $secs s of audio each against the server on $port, started
@@ -72,8 +97,9 @@ proc_cpu() {
 #
 #   user-us sys-us rss-kib/call p50 p99 max frames lost late failed lag
 #
-# the server's CPU over the whole run, its RSS growth with every call
-# live, the round trips (ms), and how late the simulator ticked (ms)
+# the server's CPU over the whole run (split as user_share() finds while
+# every call is live), its RSS growth with every call live, the round
+# trips (ms), and how late the simulator ticked (ms)
 echo_load() {
     _n=$1
     _ramp=$((1000 / _n))
@@ -81,8 +107,7 @@ echo_load() {
     _out="$prefix/sim-$_n.json"
 
     _rss0=$(worker_rss "$server")
-    set -- $(proc_cpu "$server")
-    _u0=$1 _s0=$2
+    _c0=$(proc_runtime "$server")
 
     # shellcheck disable=SC2086
     $load "$sim" --stream-url "ws://127.0.0.1:$port/media/bench" --rtt \
@@ -95,12 +120,14 @@ echo_load() {
     sleep "$(awk -v n="$_n" -v r="$_ramp" -v s="$secs" \
         'BEGIN { print n * r / 1000 + s / 2 }')"
     _rss1=$(worker_rss "$server")
+    _share=$(user_share "$server" $((secs / 2 > 1 ? secs / 2 - 1 : 1)))
 
     wait "$_sim" || true
-    set -- $(proc_cpu "$server")
+    _c1=$(proc_runtime "$server")
 
     perl -MJSON::PP -e '
-        my ($n, $u, $s, $rss, $file) = @ARGV;
+        my ($n, $cpu, $share, $rss, $file) = @ARGV;
+        my ($u, $s) = ($cpu * $share, $cpu * (1 - $share));
         local $/;
         open my $fh, "<", $file or die;
         my $j = eval { decode_json(<$fh>) } || { summary => {} };
@@ -110,7 +137,7 @@ echo_load() {
             $rss / $n, $r->{p50} // -1, $r->{p99} // -1, $r->{max} // -1,
             $m->{frames} // 0, $m->{lost} // -1, $m->{late} // -1,
             $m->{failed} // $n, $m->{sim_lag_max_ms} // -1;
-    ' "$_n" $(($1 - _u0)) $(($2 - _s0)) $((_rss1 - _rss0)) "$_out"
+    ' "$_n" $((_c1 - _c0)) "$_share" $((_rss1 - _rss0)) "$_out"
 }
 
 # the pinning of lib.sh's bench_pin, and $core: the server's core for

@@ -7,11 +7,11 @@
  * an echo call cannot do without, and nothing else.  It answers the
  * WebSocket handshake, and for each inbound media message sends the
  * payload back as Twilio-shaped outbound media to the same streamSid;
- * "stop" closes with 1000, and the socket goes with the caller's close.  The syscalls are the module's: one read()
- * per readable socket, one write() of all that read calls for.  No JSON
- * parser, no validation, no base64 decoding: the messages are searched
- * for the two strings that matter, so what it costs is what the kernel
- * costs.
+ * "stop" closes with 1000, and the socket goes with the caller's close.
+ * The syscalls are the module's: one read() per readable socket, one
+ * write() of all that read calls for.  No JSON parser, no validation, no
+ * base64 decoding: the messages are searched for the strings that
+ * matter, so what it costs is about what the kernel costs.
  *
  *   floor PORT
  */
