@@ -121,6 +121,10 @@ sim_call_connect(sim_call_t *c)
         one = 1;
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
+        if (sim_conf.rtt) {
+            setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+        }
+
         if (connect(c->fd, c->addr->ai_addr, c->addr->ai_addrlen) == 0
             || errno == EINPROGRESS)
         {
@@ -462,13 +466,23 @@ sim_call_read(sim_call_t *c)
 }
 
 
-/* >0 bytes read, 0 the connection ended, -1 nothing to read now */
+/*
+ * >0 bytes read, 0 the connection ended, -1 nothing to read now.  With
+ * --rtt, c->t_rx is when the kernel received the last of them (on
+ * loopback: while the server was in its send call), so a round trip does
+ * not count how late the simulator got to read it.
+ */
 
 static ssize_t
 sim_call_recv(sim_call_t *c, uint8_t *buf, size_t len)
 {
-    int      e;
-    ssize_t  n;
+    int              e;
+    char             control[CMSG_SPACE(sizeof(struct timespec))];
+    ssize_t          n;
+    struct iovec     iov;
+    struct msghdr    msg;
+    struct cmsghdr  *cm;
+    struct timespec  ts;
 
     if (c->ssl) {
         n = SSL_read(c->ssl, buf, (int) len);
@@ -486,7 +500,33 @@ sim_call_recv(sim_call_t *c, uint8_t *buf, size_t len)
         return n;
     }
 
-    n = recv(c->fd, buf, len, 0);
+    c->t_rx = 0;
+
+    if (!sim_conf.rtt) {
+        n = recv(c->fd, buf, len, 0);
+
+    } else {
+        iov.iov_base = buf;
+        iov.iov_len = len;
+        memset(&msg, 0, sizeof(msg));
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof(control);
+
+        n = recvmsg(c->fd, &msg, 0);
+
+        for (cm = CMSG_FIRSTHDR(&msg); n > 0 && cm;
+             cm = CMSG_NXTHDR(&msg, cm))
+        {
+            if (cm->cmsg_level == SOL_SOCKET
+                && cm->cmsg_type == SCM_TIMESTAMPNS)
+            {
+                memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+                c->t_rx = ts.tv_sec + ts.tv_nsec / 1e9;
+            }
+        }
+    }
 
     if (n < 0 && errno == EAGAIN) {
         return -1;
@@ -610,7 +650,7 @@ sim_call_media(sim_call_t *c)
 
     c->t_last_out = sim_util_now();
 
-    sim_rtt_back(&c->rtt, n, c->t_last_out);
+    sim_rtt_back(&c->rtt, n, c->t_rx > 0 ? c->t_rx : sim_util_wall());
 
     c->play = sim_util_grow(c->play, &c->play_size, c->play_len + n, 1);
     memcpy(c->play + c->play_len, raw, n);
@@ -737,7 +777,7 @@ sim_call_send_media(sim_call_t *c, const uint8_t *frame, double t)
     }
 
     c->seq++;
-    sim_rtt_sent(&c->rtt, sim_util_now());
+    sim_rtt_sent(&c->rtt, sim_util_wall());
     n = voice_twilio_build_media(json, sizeof(json), c->stream_sid, c->seq,
                                  c->sent / SIM_CALL_FRAME + 1, c->sent / 8,
                                  (uint8_t *) b64, strlen(b64));

@@ -129,6 +129,7 @@ typedef struct {
     double                 t_audio_end;
 
     sim_rtt_t              rtt;
+    double                 t_rx;        /* kernel's receive time, wall */
     unsigned long          media_out;
     unsigned long          marks_in;
     unsigned long          marks_back;

@@ -7,8 +7,11 @@
  * sent is timed until its bytes come back as outbound media.  An echo
  * keeps the order of a call's frames (one TCP stream), so the n-th byte
  * echoed is the n-th byte sent, however the server splits its messages:
- * a frame's round trip ends when the last of its bytes is back.  The
- * round trips of all calls go into one log histogram; a frame never
+ * a frame's round trip ends when the last of its bytes is back, as the
+ * kernel stamped its arrival (SO_TIMESTAMPNS; the wall clock, which the
+ * sending is timed on too): how late the simulator got to read it does
+ * not count, how late the server got to answer does.  The round trips
+ * of all calls go into one log histogram; a frame never
  * echoed by the call's end is lost, one echoed more than
  * SIM_RTT_LATE_MS after it was sent is late (a jitter buffer of that
  * much would have dropped it).
