@@ -73,10 +73,11 @@ proc_runtime() {
 # periodic (a frame a call every 20 ms) as the tick is, so the ticks can
 # see the same moments of the period throughout a run and split the
 # time by their phase: 4% user in one run, 45% in the next.  997 Hz
-# drifts through the period.
+# drifts through the period.  perf itself runs with the load, off the
+# server's core.
 user_share() {
     if command -v perf > /dev/null \
-        && perf record -q -F 997 -e cpu-clock -p "$1" \
+        && $load perf record -q -F 997 -e cpu-clock -p "$1" \
             -o "$prefix/perf.data" -- sleep "$2" > /dev/null 2>&1
     then
         perf report -i "$prefix/perf.data" --stdio --sort dso 2>/dev/null \
