@@ -224,7 +224,8 @@ bench: deps-bench module sim providers $(BENCH_PROVIDERS) $(BENCH_FLOOR)
 	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(TOP)/$(BENCH_FLOOR) \
 	    $(BENCH_SIDE_CALLS); fi
 	@if [ "$(BENCH)" = capacity ]; then \
-	    BENCH_SECONDS=$(BENCH_SECONDS) tools/bench/bench-capacity.sh \
+	    BENCH_SECONDS=$(BENCH_SECONDS) BENCH_FLOOR=$(TOP)/$(BENCH_FLOOR) \
+	    tools/bench/bench-capacity.sh \
 	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(BENCH_CAPACITY_CALLS); fi
 
 # The Debian package, as Debian packages nginx modules (dh_nginx): built

@@ -5,6 +5,10 @@
 #
 #   tools/bench/bench-capacity.sh MODULE SIM [CALLS...]
 #
+# BENCH_CAPACITY_SERVER=floor (with BENCH_FLOOR, the floor's binary) or
+# node searches BENCH=side's other servers instead, the same way: what
+# the machine and the load generator allow whatever the server.
+#
 # The worker on a core of its own, voice-sim --rtt on the other (as in
 # BENCH=side); a fresh nginx for each step.  The search stops at the
 # first step that fails.  voice-sim ticking late shows in its round
@@ -23,17 +27,20 @@ shift 2
 secs=${BENCH_SECONDS:-10}
 limit=${BENCH_CAPACITY_P99:-5}
 prefix=$top/build/bench-capacity
+kind=${BENCH_CAPACITY_SERVER:-module}
+floor=${BENCH_FLOOR:-$top/build/bench-floor}
 
 rm -rf "$prefix"
 mkdir -p "$prefix"
 echo_pin
+[ "$kind" != node ] || echo_node_install
 
-trap 'echo_server_stop module 2>/dev/null' EXIT
+trap 'echo_server_stop "$kind" 2>/dev/null' EXIT
 
-echo "echo capacity of one worker: round trip p99 under $limit ms, no frame"
-echo "lost; calls of $secs s ($(nproc) cores: $(cpu_model))"
+echo "echo capacity of one $kind process: round trip p99 under $limit ms,"
+echo "no frame lost; calls of $secs s ($(nproc) cores: $(cpu_model))"
 echo
-printf '%8s %9s %8s %8s %8s %8s %8s %8s %9s\n' calls "worker %" p50 p99 \
+printf '%8s %9s %8s %8s %8s %8s %8s %8s %9s\n' calls "CPU %" p50 p99 \
     max lost late failed "sim lag"
 
 best=0
@@ -41,9 +48,10 @@ steps="$*"
 
 for n in $steps; do
     port=$(free_port)
-    echo_server_start module
+    echo_server_start "$kind"
+    # shellcheck disable=SC2046
     set -- $(echo_load "$n")
-    echo_server_stop module
+    echo_server_stop "$kind"
 
     if awk -v p99="$5" -v lost="$8" -v failed="${10}" -v l="$limit" \
         'BEGIN { exit !(p99 >= 0 && p99 < l && lost == 0 && failed == 0) }'
@@ -69,6 +77,6 @@ echo
 echo "largest passing: $best calls"
 echo
 echo "reproduce: make bench BENCH=capacity BENCH_CAPACITY_CALLS=\"$steps\"" \
-    "BENCH_SECONDS=$secs"
-echo "(worker % is its CPU over the run, ramp and handshakes included,"
+    "BENCH_SECONDS=$secs${BENCH_CAPACITY_SERVER:+ BENCH_CAPACITY_SERVER=$kind}"
+echo "(CPU % is the server's over the run, ramp and handshakes included,"
 echo " against the calls' $secs s; sim lag: the most voice-sim ticked late)"

@@ -42,6 +42,7 @@ printf '%-8s %9s %9s %9s %10s %6s %6s %6s %6s %6s\n' server user sys total \
 
 for kind in module node floor; do
     echo_server_start "$kind"
+    # shellcheck disable=SC2046
     set -- $(echo_load "$calls")
     echo_server_stop "$kind"
 

@@ -1,7 +1,9 @@
 # The echo load of make bench BENCH=side and BENCH=capacity, sourced
 # after tools/lib.sh: an echo server (the module's one worker, the Node
 # bridge or the C floor) on the pinned server core, voice-sim --rtt on
-# the other, and what the server's process spent on it.
+# the other, and what the server's process spent on it.  The sourcing
+# script sets $top, $prefix, $port, $secs, $sim, and $module or $floor.
+# shellcheck shell=sh disable=SC2154
 
 # the echo server $1 (module, node or floor) on 127.0.0.1:$port; sets
 # $server, the pid whose CPU and memory count
@@ -87,6 +89,7 @@ user_share() {
         return
     fi
 
+    # shellcheck disable=SC2046
     set -- "$1" "$2" $(awk '{ print $14, $15 }' "/proc/$1/stat")
     sleep "$2"
     awk -v u0="$3" -v s0="$4" '{ u = $14 - u0; s = $15 - s0;
