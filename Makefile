@@ -167,12 +167,16 @@ fuzz-coverage: deps-fuzz
 	@t/fuzz/coverage.sh $(BUILD) $(FUZZ_TARGETS)
 
 # The integration suite runs against the sanitizer build: any invalid
-# access or leak shows in error.log, which every test checks.
+# access or leak shows in error.log, which every test checks.  The tests
+# mostly wait on calls in real time, so they run TEST_JOBS at once; each
+# has its own nginx, ports and directory.
+TEST_JOBS ?= 2
+
 integration: deps-test module asan-module sim providers deb
 	VOICE_MODULE=$(TOP)/$(ASAN_MODULE) VOICE_SIM=$(TOP)/$(SIM) \
 	    VOICE_PROVIDERS=$(TOP)/$(PROVIDERS) VOICE_DEB=$(TOP)/$(DEB) \
 	    VOICE_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
-	    NGINX_BIN=$(NGINX) prove -r t/
+	    NGINX_BIN=$(NGINX) prove -j$(TEST_JOBS) --timer -r t/
 
 test: unit fuzz-smoke integration
 
