@@ -885,6 +885,16 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->stream.events.timeout,
                               prev->stream.events.timeout, 10000);
 
+    if (conf->stream.events.uri.len
+        && conf->stream.events.uri.data[0] != '/')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_events\" must be a location's URI "
+                           "(\"/...\") or \"off\", not \"%V\"",
+                           &conf->stream.events.uri);
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->stream.events.queue == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"voice_events_queue\" must be at least 1");
