@@ -240,6 +240,27 @@ static ngx_command_t  ngx_http_voice_commands[] = {
       offsetof(ngx_http_voice_loc_conf_t, stream.idle_timeout),
       NULL },
 
+    { ngx_string("voice_events"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, stream.events.uri),
+      NULL },
+
+    { ngx_string("voice_events_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, stream.events.queue),
+      NULL },
+
+    { ngx_string("voice_events_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_voice_loc_conf_t, stream.events.timeout),
+      NULL },
+
     { ngx_string("voice_stt"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -769,6 +790,8 @@ ngx_http_voice_create_loc_conf(ngx_conf_t *cf)
     vlcf->stream.max_message = NGX_CONF_UNSET_SIZE;
     vlcf->stream.max_pending = NGX_CONF_UNSET_SIZE;
     vlcf->stream.idle_timeout = NGX_CONF_UNSET_MSEC;
+    vlcf->stream.events.queue = NGX_CONF_UNSET_UINT;
+    vlcf->stream.events.timeout = NGX_CONF_UNSET_MSEC;
     vlcf->mode = NGX_CONF_UNSET_UINT;
 
     vlcf->agent.llm.max_history = NGX_CONF_UNSET_UINT;
@@ -848,6 +871,35 @@ ngx_http_voice_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                          prev->stream.log_transcripts, 0);
     ngx_conf_merge_msec_value(conf->stream.idle_timeout,
                               prev->stream.idle_timeout, 30000);
+
+    ngx_conf_merge_str_value(conf->stream.events.uri,
+                             prev->stream.events.uri, "");
+
+    if (conf->stream.events.uri.len == 3
+        && ngx_strncmp(conf->stream.events.uri.data, "off", 3) == 0)
+    {
+        conf->stream.events.uri.len = 0;
+    }
+    ngx_conf_merge_uint_value(conf->stream.events.queue,
+                              prev->stream.events.queue, 64);
+    ngx_conf_merge_msec_value(conf->stream.events.timeout,
+                              prev->stream.events.timeout, 10000);
+
+    if (conf->stream.events.uri.len
+        && conf->stream.events.uri.data[0] != '/')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_events\" must be a location's URI "
+                           "(\"/...\") or \"off\", not \"%V\"",
+                           &conf->stream.events.uri);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->stream.events.queue == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"voice_events_queue\" must be at least 1");
+        return NGX_CONF_ERROR;
+    }
 
     ag = &conf->agent;
     pag = &prev->agent;
@@ -1706,7 +1758,8 @@ ngx_http_voice_variable_duration(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    ms = (ngx_msec_int_t) (ngx_current_msec - call->start);
+    ms = (ngx_msec_int_t) ((call->end ? call->end : ngx_current_msec)
+                           - call->start);
     ms = ngx_max(ms, 0);
 
     v->len = ngx_sprintf(p, "%T.%03M", (time_t) ms / 1000, ms % 1000) - p;

@@ -98,6 +98,11 @@ typedef struct {
     ngx_msec_t                    stt_ms;
     ngx_msec_t                    t_stt;          /* transcript asked */
     uint64_t                      stt_llm_us;     /* transcript -> LLM */
+    ngx_msec_t                    v2v;            /* voice-to-voice */
+
+    /* the caller's turns told to voice_events, and the one being told */
+    ngx_uint_t                    told;
+    ngx_str_t                     heard;
 
     /* keys pressed, one turn when voice_dtmf_timeout passes or at "#" */
     u_char                        digits[NGX_HTTP_VOICE_AGENT_DIGITS];
@@ -121,6 +126,11 @@ typedef struct {
     unsigned                      barge_pending:1;    /* awaiting words */
     unsigned                      echo_aware:1;   /* voice_echo decides */
 
+    /* the turn of the reply going on, for its event when it ends */
+    unsigned                      turn_open:1;
+    unsigned                      timed:1;        /* its audio played */
+    unsigned                      interrupted:1;  /* by the caller */
+
     /* a speculative turn: asked for, its transcript in, its reply going */
     unsigned                      spec:1;
     unsigned                      spec_heard:1;
@@ -133,6 +143,7 @@ static void *ngx_http_voice_agent_start(ngx_http_voice_stream_t *st,
 static void ngx_http_voice_agent_audio(void *ctx, u_char *ulaw, size_t n);
 static void ngx_http_voice_agent_mark(void *ctx, u_char *name);
 static void ngx_http_voice_agent_dtmf(void *ctx, u_char *digit);
+static void ngx_http_voice_agent_end(void *ctx);
 static void ngx_http_voice_agent_cleanup(void *ctx);
 
 static size_t ngx_http_voice_agent_real_time(ngx_http_voice_agent_t *ag,
@@ -164,6 +175,9 @@ static void ngx_http_voice_agent_spec_drop(ngx_http_voice_agent_t *ag);
 static ngx_int_t ngx_http_voice_agent_spec_end(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_agent_check(ngx_http_voice_agent_t *ag);
 static void ngx_http_voice_agent_end_reply(ngx_http_voice_agent_t *ag);
+static void ngx_http_voice_agent_tell(ngx_http_voice_agent_t *ag,
+    u_char *heard, size_t len);
+static void ngx_http_voice_agent_fill_turn(voice_event_t *e, void *data);
 
 static void ngx_http_voice_agent_batch_done(void *data, u_char *text,
     size_t len);
@@ -193,6 +207,7 @@ const ngx_http_voice_mode_t  ngx_http_voice_agent_mode = {
     ngx_http_voice_agent_mark,
     ngx_http_voice_agent_dtmf,
     NULL,                                  /* stop: cleanup does it */
+    ngx_http_voice_agent_end,
     ngx_http_voice_agent_cleanup
 };
 
@@ -680,6 +695,8 @@ ngx_http_voice_agent_pause(ngx_http_voice_agent_t *ag)
 
         ag->stream->barge_ins++;
         ngx_http_voice_metrics_inc(NGX_HTTP_VOICE_M_BARGE_INS);
+
+        ag->interrupted = 1;
     }
 
     if (ag->reply.speaking) {
@@ -719,6 +736,8 @@ ngx_http_voice_agent_resume(ngx_http_voice_agent_t *ag, ngx_uint_t words)
 
     ngx_log_error(NGX_LOG_INFO, ag->stream->connection->log, 0,
                   "voice: the interruption held no words, the reply goes on");
+
+    ag->interrupted = 0;
 
     ag->state = ngx_http_voice_agent_thinking;
 
@@ -1182,6 +1201,12 @@ ngx_http_voice_agent_words(ngx_http_voice_agent_t *ag, u_char *text,
 static void
 ngx_http_voice_agent_think(ngx_http_voice_agent_t *ag, ngx_uint_t held)
 {
+    /* a speculative turn is the caller's once the caller is done */
+
+    ag->turn_open = !held;
+    ag->timed = 0;
+    ag->interrupted = 0;
+
     ngx_http_voice_reply_begin(&ag->reply, held);
 
     if (ngx_http_voice_llm_start(&ag->llm, held) != NGX_OK) {
@@ -1289,6 +1314,7 @@ ngx_http_voice_agent_spec_end(ngx_http_voice_agent_t *ag)
     }
 
     ag->state = ngx_http_voice_agent_thinking;
+    ag->turn_open = 1;
 
     ngx_http_voice_reply_release(&ag->reply);
     ngx_http_voice_llm_release(&ag->llm);
@@ -1449,6 +1475,8 @@ ngx_http_voice_agent_end_reply(ngx_http_voice_agent_t *ag)
 
     text = ngx_http_voice_reply_heard_text(&ag->reply, &len);
 
+    ngx_http_voice_agent_tell(ag, text, len);
+
     if (text) {
         ngx_http_voice_llm_history_add(&ag->llm, "assistant", text, len);
         ngx_http_voice_mem_free(NULL, text);
@@ -1509,6 +1537,9 @@ ngx_http_voice_agent_timings(void *data)
     rp = &ag->reply;
     v2v = ngx_current_msec - ag->t_end + ag->endpointing;
 
+    ag->v2v = v2v;
+    ag->timed = 1;
+
     ag->stream->turns++;
     ngx_http_voice_metrics_inc(NGX_HTTP_VOICE_M_TURNS);
 
@@ -1536,6 +1567,147 @@ ngx_http_voice_agent_timings(void *data)
                   ag->llm.first_ms, rp->sentence_ms, rp->tts_first_ms,
                   v2v, ag->stt_llm_us + rp->tts_us + rp->media_us,
                   ag->stt_llm_us, rp->tts_us, rp->media_us);
+}
+
+
+/*
+ * The turn's event (voice_events), when its reply ends or the call does:
+ * what the caller said, all the model replied and what of it was heard,
+ * the functions it called, and where the time went.
+ */
+
+static void
+ngx_http_voice_agent_tell(ngx_http_voice_agent_t *ag, u_char *heard,
+    size_t len)
+{
+    if (!ag->turn_open) {
+        return;
+    }
+
+    ag->turn_open = 0;
+    ag->told++;
+
+    /* for the fill only: the text is the caller's */
+
+    ag->heard.data = heard;
+    ag->heard.len = heard ? len : 0;
+
+    ngx_http_voice_events_push(ag->stream, "turn",
+                               ngx_http_voice_agent_fill_turn, ag);
+
+    ngx_str_null(&ag->heard);
+}
+
+
+static void
+ngx_http_voice_agent_fill_turn(voice_event_t *e, void *data)
+{
+    ngx_http_voice_agent_t  *ag = data;
+
+    ngx_uint_t                     i, u;
+    ngx_http_voice_reply_t        *rp;
+    ngx_http_voice_llm_message_t  *h;
+
+    rp = &ag->reply;
+    h = ag->llm.history;
+
+    voice_event_uint(e, "turn", ag->told);
+
+    /* the caller's message of the turn, and what came of it since */
+
+    for (u = ag->llm.nhistory; u > 0; u--) {
+        if (ngx_strcmp(h[u - 1].role, "user") == 0) {
+            break;
+        }
+    }
+
+    if (u) {
+        voice_event_str(e, "transcript", h[u - 1].text, h[u - 1].len);
+
+    } else {
+        voice_event_str(e, "transcript", (u_char *) "", 0);
+    }
+
+    voice_event_str_open(e, "reply");
+
+    for (i = 0; i < rp->nsentences; i++) {
+        if (i) {
+            voice_event_str_more(e, (u_char *) " ", 1);
+        }
+
+        voice_event_str_more(e, rp->sentences[i].text,
+                             rp->sentences[i].text_len);
+    }
+
+    voice_event_str_close(e);
+
+    voice_event_str(e, "heard", ag->heard.data, ag->heard.len);
+    voice_event_bool(e, "interrupted", ag->interrupted);
+
+    /* as the model asked for them, and as the functions answered */
+
+    voice_event_array(e, "tool_calls");
+
+    for (i = u; i < ag->llm.nhistory; i++) {
+        if (h[i].extra_len > 2 && ngx_strcmp(h[i].role, "assistant") == 0) {
+            voice_event_raw(e, NULL, h[i].extra + 1, h[i].extra_len - 2);
+        }
+    }
+
+    voice_event_close(e);
+
+    voice_event_array(e, "tool_results");
+
+    for (i = u; i < ag->llm.nhistory; i++) {
+        if (ngx_strcmp(h[i].role, "tool") == 0) {
+            voice_event_object(e, NULL);
+            voice_event_str(e, "tool_call_id", h[i].extra, h[i].extra_len);
+            voice_event_str(e, "content", h[i].text, h[i].len);
+            voice_event_close(e);
+        }
+    }
+
+    voice_event_close(e);
+
+    if (!ag->timed) {
+        voice_event_null(e, "timings");
+        return;
+    }
+
+    voice_event_object(e, "timings");
+    voice_event_uint(e, "endpointing_ms", ag->endpointing);
+    voice_event_uint(e, "stt_ms", ag->stt_ms);
+    voice_event_uint(e, "llm_first_token_ms", ag->llm.first_ms);
+    voice_event_uint(e, "llm_first_sentence_ms", rp->sentence_ms);
+    voice_event_uint(e, "tts_first_byte_ms", rp->tts_first_ms);
+    voice_event_uint(e, "voice_to_voice_ms", ag->v2v);
+    voice_event_uint(e, "module_us",
+                     ag->stt_llm_us + rp->tts_us + rp->media_us);
+    voice_event_close(e);
+}
+
+
+/* the call is over: a turn still going on is told as far as it got */
+
+static void
+ngx_http_voice_agent_end(void *ctx)
+{
+    ngx_http_voice_agent_t  *ag = ctx;
+
+    size_t   len;
+    u_char  *text;
+
+    if (!ag->turn_open) {
+        return;
+    }
+
+    text = ngx_http_voice_reply_heard_text(&ag->reply, &len);
+
+    ngx_http_voice_agent_tell(ag, text, len);
+
+    if (text) {
+        ngx_http_voice_mem_free(NULL, text);
+    }
 }
 
 

@@ -36,6 +36,7 @@ const ngx_http_voice_mode_t  ngx_http_voice_echo_mode = {
     NULL,                                  /* mark */
     NULL,                                  /* dtmf */
     NULL,                                  /* stop */
+    NULL,                                  /* end */
     NULL                                   /* cleanup */
 };
 

@@ -78,6 +78,10 @@ static const char  *ngx_http_voice_labels_direction[] = {
     "direction=\"in\"", "direction=\"out\""
 };
 
+static const char  *ngx_http_voice_labels_event[] = {
+    "result=\"sent\"", "result=\"failed\"", "result=\"dropped\""
+};
+
 static const char  *ngx_http_voice_providers[] = {
     "stt", "stt_stream", "llm", "tts", "tool", "twilio_api"
 };
@@ -104,6 +108,11 @@ static ngx_http_voice_family_t  ngx_http_voice_families[] = {
     { "voice_media_messages_total", "counter",
       "Twilio media messages, from the caller (in) and to the caller (out).",
       NGX_HTTP_VOICE_M_MEDIA_IN, 2, ngx_http_voice_labels_direction },
+    { "voice_events_total", "counter",
+      "Call events (voice_events): sent, failed (the location answered "
+      "an error, or none), dropped (the call's queue was full, or the "
+      "call ended before they could go).",
+      NGX_HTTP_VOICE_M_EVENTS_SENT, 3, ngx_http_voice_labels_event },
     { NULL, NULL, NULL, 0, 0, NULL }
 };
 

@@ -25,8 +25,10 @@ struct ngx_http_voice_stream_s;
  * the call (from the request pool), or NULL to close the call (1011).
  * audio: the caller's μ-law 8 kHz, as it comes.  mark, dtmf: the name of
  * a mark Twilio played, a key the caller pressed.  stop: Twilio ends the
- * stream; the stream closes right after.  cleanup: the call's pool goes;
- * free what the mode holds outside it.  Any but start may be NULL.
+ * stream; the stream closes right after.  end: the call is over, however
+ * it ended; nothing can be sent, but what the mode has not told its
+ * events yet (a turn going on) is told now.  cleanup: the call's pool
+ * goes; free what the mode holds outside it.  Any but start may be NULL.
  */
 
 typedef struct {
@@ -37,6 +39,7 @@ typedef struct {
     void                       (*mark)(void *ctx, u_char *name);
     void                       (*dtmf)(void *ctx, u_char *digit);
     void                       (*stop)(void *ctx);
+    void                       (*end)(void *ctx);
     void                       (*cleanup)(void *ctx);
 } ngx_http_voice_mode_t;
 

@@ -542,7 +542,8 @@ ngx_http_voice_provider_done(ngx_http_request_t *sr, void *data,
     }
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE && !pr->header && !pr->cancelled
-        && !pr->stream->done && ngx_http_voice_provider_error_page(sr, rc))
+        && (!pr->stream->done || pr->after_call)
+        && ngx_http_voice_provider_error_page(sr, rc))
     {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
                        "voice: %s request goes to the error_page for %i",
@@ -589,7 +590,9 @@ ngx_http_voice_provider_end(ngx_http_voice_provider_req_t *pr, ngx_int_t rc)
                    "voice: %s request done rc:%i status:%ui ok:%ui",
                    pr->name, rc, pr->status, pr->ok);
 
-    if (!pr->cancelled && !pr->stream->done && pr->on_done) {
+    if (!pr->cancelled && (!pr->stream->done || pr->after_call)
+        && pr->on_done)
+    {
         pr->on_done(pr);
     }
 
@@ -648,6 +651,10 @@ ngx_http_voice_provider_finished(ngx_http_voice_provider_req_t *pr)
 
     ngx_http_voice_provider_body_free(pr);
 
+    if (pr->after_call) {
+        goto sweep;
+    }
+
     result = pr->cancelled ? NGX_HTTP_VOICE_R_CANCELLED
              : pr->ok ? NGX_HTTP_VOICE_R_OK
              : (pr->status == NGX_HTTP_GATEWAY_TIME_OUT)
@@ -662,6 +669,8 @@ ngx_http_voice_provider_finished(ngx_http_voice_provider_req_t *pr)
     {
         pr->stream->provider_failures++;
     }
+
+sweep:
 
     prs = ngx_http_voice_provider_list(pr->stream->request);
 

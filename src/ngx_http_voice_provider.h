@@ -40,6 +40,12 @@ struct ngx_http_voice_provider_req_s {
     void                            *data;
     unsigned                         streamed:1; /* used as it arrives */
 
+    /*
+     * a call's event (voice_events), no provider's request: on_done runs
+     * after the call is over too, and it counts in no provider metric
+     */
+    unsigned                         after_call:1;
+
     unsigned                         header:1;
     unsigned                         last:1;
     unsigned                         done:1;

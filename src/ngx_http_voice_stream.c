@@ -68,6 +68,7 @@ static void ngx_http_voice_stream_send_timeout(ngx_event_t *ev);
 static void ngx_http_voice_stream_close_timeout(ngx_event_t *ev);
 static void ngx_http_voice_stream_flush_handler(ngx_event_t *ev);
 static void ngx_http_voice_stream_finish(ngx_http_voice_stream_t *st);
+static void ngx_http_voice_stream_uncount(ngx_http_voice_stream_t *st);
 static void ngx_http_voice_stream_finish_handler(ngx_event_t *ev);
 
 
@@ -417,11 +418,7 @@ ngx_http_voice_stream_cleanup(void *data)
         st->conf->mode->cleanup(st->mode_ctx);
     }
 
-    if (st->counted) {
-        ngx_http_voice_metrics_add(NGX_HTTP_VOICE_M_CALLS_ACTIVE, -1);
-        ngx_http_voice_metrics_closed(st->close_code ? st->close_code
-                                                     : st->peer_close_code);
-    }
+    ngx_http_voice_stream_uncount(st);
 
     voice_twilio_parser_free(&st->twilio);
 
@@ -848,6 +845,8 @@ ngx_http_voice_stream_start(ngx_http_voice_stream_t *st,
     ngx_http_voice_metrics_inc(ngx_strcmp(st->conf->mode->name.data, "echo")
                                == 0 ? NGX_HTTP_VOICE_M_CALLS_ECHO
                                     : NGX_HTTP_VOICE_M_CALLS_AGENT);
+
+    ngx_http_voice_events_start(st, m);
 
     st->mode_ctx = st->conf->mode->start(st, st->conf->mode_conf);
 
@@ -1417,11 +1416,34 @@ ngx_http_voice_stream_finish(ngx_http_voice_stream_t *st)
     }
 
     st->done = 1;
+    st->end = ngx_current_msec;
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, st->connection->log, 0,
                    "voice: call finished");
 
+    /* the call is over for the metrics now, even if its events wait */
+
+    ngx_http_voice_stream_uncount(st);
+
+    if (st->mode_ctx && st->conf->mode->end) {
+        st->conf->mode->end(st->mode_ctx);
+    }
+
+    ngx_http_voice_events_end(st);
+
     ngx_post_event(&st->finishing, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_voice_stream_uncount(ngx_http_voice_stream_t *st)
+{
+    if (st->counted) {
+        st->counted = 0;
+        ngx_http_voice_metrics_add(NGX_HTTP_VOICE_M_CALLS_ACTIVE, -1);
+        ngx_http_voice_metrics_closed(st->close_code ? st->close_code
+                                                     : st->peer_close_code);
+    }
 }
 
 
@@ -1434,6 +1456,12 @@ ngx_http_voice_stream_finish_handler(ngx_event_t *ev)
     c = st->connection;
 
     ngx_http_set_log_request(c->log, st->request);
+
+    /* the call's last events go before the request does */
+
+    if (ngx_http_voice_events_wait(st)) {
+        return;
+    }
 
     ngx_http_finalize_request(st->request, NGX_HTTP_CLOSE);
     ngx_http_run_posted_requests(c);

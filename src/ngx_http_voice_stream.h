@@ -15,6 +15,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_voice_events.h"
 #include "ngx_http_voice_mode.h"
 #include "ngx_http_voice_signature.h"
 #include "voice_twilio.h"
@@ -36,6 +37,8 @@ typedef struct {
 
     /* what a "start" must carry: voiceToken, account */
     ngx_http_voice_signature_conf_t *signature;
+
+    ngx_http_voice_events_conf_t events;        /* voice_events */
 } ngx_http_voice_stream_conf_t;
 
 
@@ -48,6 +51,7 @@ struct ngx_http_voice_stream_s {
     ngx_str_t                    stream_sid;
     ngx_str_t                    stream_sid_json;   /* escaped, once */
     ngx_msec_t                   start;
+    ngx_msec_t                   end;           /* 0: going on */
 
     voice_ws_parser_t            ws;
     u_char                      *msg;
@@ -68,6 +72,8 @@ struct ngx_http_voice_stream_s {
     ngx_event_handler_pt         handler;
 
     void                        *mode_ctx;
+
+    ngx_http_voice_events_t     *events;        /* NULL: none */
 
     /* for the log variables ($voice_frames_in, ...) */
     ngx_uint_t                   frames_in;

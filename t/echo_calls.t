@@ -96,7 +96,7 @@ is(substr(slurp("$dir/tls.raw"), 0, length $sent), $sent,
 
 $t->sim_start(load => "--stream-url ws://127.0.0.1:$port/media/load",
     "--token t0ken --play $dir/speech.wav --fast --drain-ms 1000",
-    '--calls 200 --json --silence-after 0');
+    '--calls 200 --json --rtt --silence-after 0');
 
 my @bad;
 for my $i (1 .. 10) {
@@ -125,6 +125,22 @@ my @short = grep { $_->{audio_heard_bytes} != $want } @{ $load->{calls} || [] };
 is(scalar @{ $load->{calls} || [] }, 200, '200 call reports');
 is(scalar @short, 0, "each call got all its audio back ($want bytes)")
     or diag explain $short[0];
+
+# --rtt: every frame sent came back, each timed, none lost
+my $frames = $want / 160;
+my @untimed = grep { $_->{frames} != $frames || $_->{echoed} != $frames
+    || $_->{lost} != 0 } @{ $load->{calls} || [] };
+is(scalar @untimed, 0, "each call's $frames frames echoed and timed")
+    or diag explain $untimed[0];
+my $sum = $load->{summary} || {};
+is($sum->{frames}, 200 * $frames, 'the summary counts all frames sent');
+is($sum->{echoed}, $sum->{frames}, 'all of them echoed');
+is($sum->{lost}, 0, 'none lost');
+is($sum->{late_ms}, 100, 'late means over 100 ms');
+my $rtt = $sum->{rtt_ms} || {};
+ok($rtt->{p50} > 0 && $rtt->{p50} <= $rtt->{p99}
+    && $rtt->{p99} <= $rtt->{max}, 'round trip p50 <= p99 <= max')
+    or diag explain $rtt;
 undef @bad;
 
 # a reload leaves a live call on the old worker until it ends

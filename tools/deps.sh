@@ -12,7 +12,8 @@
 #               OpenSSL
 #   fuzz        the fuzzers: clang and its libFuzzer runtime
 #   test        what the integration tests run beside the above
-#   bench       what the benchmarks run beside the above
+#   bench       what the benchmarks run beside the above (npm, for
+#               the Node bridge's ws, where nodejs lacks it: the bench)
 #   deb         the Debian package (make deb): debhelper, dpkg-dev and
 #               the module's build dependencies
 #   all         every group
@@ -33,7 +34,7 @@ group() {
                     libclang-rt-14-dev ;;
     test)      echo nginx espeak-ng openssl perl \
                     libprotocol-websocket-perl ;;
-    bench)     echo nginx espeak-ng procps ;;
+    bench)     echo nginx espeak-ng procps nodejs linux-perf ;;
     deb)       echo nginx nginx-dev libyajl-dev libssl-dev libspeexdsp-dev \
                     debhelper dpkg-dev ;;
     all)       for g in module unit sim providers fuzz test bench deb; do

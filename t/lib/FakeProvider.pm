@@ -9,8 +9,9 @@ package FakeProvider;
 #
 # A test sets the fake's behaviour and reads back what it saw through
 # methods; every setter returns the fake, so they chain.  A path is
-# "stt", "llm", "tts", "tool_NAME" (/tool/NAME, a function's location)
-# or "twilio" (/twilio/..., Twilio's REST API).
+# "stt", "llm", "tts", "tool_NAME" (/tool/NAME, a function's location),
+# "twilio" (/twilio/..., Twilio's REST API) or "events..." (/events...,
+# a call events receiver, answering 204).
 #
 #   reset                   forget every request and setting
 #   transcripts(@texts)     STT answers: one per request, the last repeats
@@ -167,7 +168,7 @@ sub set {
 
 sub path_of {
     my ($path) = @_;
-    $path =~ /^(stt|llm|tts|tool_\w+|twilio)$/
+    $path =~ /^(stt|llm|tts|tool_\w+|twilio|events\w*)$/
         or die "no fake provider path \"$path\"\n";
     return $path;
 }
@@ -369,6 +370,12 @@ sub serve {
         print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             . "Content-Length: " . length($answer) . "\r\n"
             . "Connection: close\r\n\r\n$answer";
+        return;
+    }
+
+    if ($name =~ /^events/) {
+        # as webhooks often answer: no content
+        print $c "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
         return;
     }
 

@@ -109,9 +109,14 @@ for n in $calls; do
     w0=$(worker_waited_us "$worker")
     s0=$(date +%s%N)
 
+    # starts 50 ms apart, or over 5 s: a thousand calls all at once
+    ramp=$((5000 / n))
+    [ "$ramp" -le 50 ] || ramp=50
+    [ "$ramp" -ge 1 ] || ramp=1
+
     $load "$sim" --stream-url "ws://127.0.0.1:$rport/media/bench" \
         --play "$prefix/caller.wav" --silence-after 1500 --calls "$n" \
-        --ramp 50 --timeout $((turns * 5 + 60)) \
+        --ramp "$ramp" --timeout $((turns * 5 + n / 10 + 60)) \
         > "$prefix/sim-$n.out" 2>&1 || true
 
     c1=$(worker_cpu_us "$worker")

@@ -12,29 +12,19 @@ shift 2
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tools/lib.sh"
+. "$top/tools/bench/echo-load.sh"
 
 prefix=$top/build/bench
 secs=${BENCH_SECONDS:-10}
 hz=$(getconf CLK_TCK)
 port=$(free_port)
 
+# unpinned, as its figures have always been measured
+affinity=""
 new_prefix "$prefix"
-nginx_conf_head "$module" > "$prefix/nginx.conf"
-cat >> "$prefix/nginx.conf" <<CONF
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:$port backlog=4096;
-        location /media/ { voice_media_stream echo; }
-    }
-}
-CONF
-
-nginx_start "$prefix"
-trap 'nginx_stop "$prefix"' EXIT
-sleep 0.3
-
-worker=$(nginx_worker "$prefix")
+echo_server_start module
+trap 'echo_server_stop module' EXIT
+worker=$server
 
 cpu() {
     awk '{ print $14 + $15 }' "/proc/$worker/stat"

@@ -22,6 +22,7 @@
 #include "voice_ws.h"
 
 #include "conf.h"
+#include "rtt.h"
 #include "stream.h"
 
 
@@ -74,6 +75,7 @@ typedef struct {
     uint8_t               *out;         /* bytes to send */
     size_t                 out_len;
     size_t                 out_size;
+    int                    want_out;    /* EPOLLOUT asked for */
 
     uint8_t                in[65536];   /* handshake response */
     size_t                 in_len;
@@ -88,6 +90,7 @@ typedef struct {
     int                    stop_sent;
 
     uint8_t               *play;        /* outbound audio received */
+    size_t                 play_base;   /* played and dropped before it */
     size_t                 play_len;
     size_t                 play_size;
     size_t                 played;      /* playout position */
@@ -125,6 +128,8 @@ typedef struct {
     double                 t_last_out;
     double                 t_audio_end;
 
+    sim_rtt_t              rtt;
+    double                 t_rx;        /* kernel's receive time, wall */
     unsigned long          media_out;
     unsigned long          marks_in;
     unsigned long          marks_back;

@@ -38,6 +38,7 @@ static const struct option  sim_conf_options[] = {
     { "drain-ms", required_argument, NULL, 'd' },
     { "dtmf", required_argument, NULL, 'D' },
     { "json", no_argument, NULL, 'j' },
+    { "rtt", no_argument, NULL, 'X' },
     { "timeout", required_argument, NULL, 'T' },
     { "insecure", no_argument, NULL, 'k' },
     { "say", required_argument, NULL, 'y' },
@@ -109,6 +110,7 @@ sim_conf_option(int opt, const char *arg)
     case 'd': cf->drain_ms = atoi(arg); break;
     case 'D': cf->dtmf = arg; break;
     case 'j': cf->json = 1; break;
+    case 'X': cf->rtt = 1; break;
     case 'T': cf->timeout = atoi(arg); break;
     case 'k': cf->insecure = 1; break;
     case 'v': cf->verbose = 1; break;
@@ -177,6 +179,10 @@ sim_conf_usage(void)
         "  --fast               no real-time pacing; --drain-ms MS (2000)\n"
         "  --dtmf DIGITS        send DTMF digits after start\n"
         "  --json               a JSON report\n"
+        "  --rtt                the server echoes: report each frame's "
+        "round trip\n"
+        "                       (p50, p99, max), frames lost and late "
+        "(> 100 ms)\n"
         "  --timeout S          give up after S seconds (120)\n"
         "  --insecure           do not verify TLS certificates\n"
         "  -v                   print every message, when the caller's "

@@ -45,6 +45,7 @@ typedef struct {
     int              fast;
     int              drain_ms;
     int              json;
+    int              rtt;
     int              timeout;
     int              insecure;
     int              verbose;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 
@@ -34,9 +35,17 @@ main(int argc, char **argv)
 {
     int            failed;
     sim_call_t    *calls;
+    struct rlimit  rl;
     sim_stream_t   stream = { .nparams = 0 };
 
     sim_conf_parse(argc, argv);
+
+    /* a socket a call: thousands of calls need more than the default */
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+    }
 
     srandom((unsigned) time(NULL) ^ (unsigned) getpid());
     curl_global_init(CURL_GLOBAL_DEFAULT);

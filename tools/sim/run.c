@@ -2,7 +2,9 @@
  * Copyright (C) ngx_http_voice_module authors
  */
 
+#include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/epoll.h>
 
 #include "caller.h"
@@ -12,7 +14,15 @@
 
 
 #define SIM_RUN_TICK    0.020
-#define SIM_RUN_EVENTS  256
+#define SIM_RUN_EVENTS  1024
+
+/*
+ * Each call ticks every 20 ms, in one of SIM_RUN_SLOTS 1 ms slots of
+ * the period, the calls spread over them as real calls' frames are: a
+ * thousand calls ticking together would send a thousand frames in a
+ * burst and time the last ones' round trips from behind the first.
+ */
+#define SIM_RUN_SLOTS   20
 
 
 typedef struct {
@@ -21,22 +31,29 @@ typedef struct {
     int          ncalls;
     int          started;
     double       next_start;
-    double       next_tick;
+
+    double       period;                /* the current period's start */
+    int          slot;                  /* the next slot to tick */
+    double       late_max;              /* the most a slot ticked late */
 } sim_run_t;
 
 
 static void sim_run_start_due(sim_run_t *r, double t);
-static void sim_run_events(sim_run_t *r);
-static void sim_run_tick(sim_run_t *r, double t);
+static double sim_run_next(const sim_run_t *r);
+static void sim_run_events(sim_run_t *r, double until);
+static int sim_run_tick(sim_run_t *r, double t);
 static int sim_run_done(const sim_run_t *r);
 static void sim_run_time_out(sim_run_t *r);
+
+
+double  sim_run_late_ms;
 
 
 sim_call_t *
 sim_run(const sim_stream_t *stream, int ncalls)
 {
     int        i;
-    double     t, deadline;
+    double     t, deadline, until;
     sim_run_t  r;
 
     r.ep = epoll_create1(0);
@@ -57,18 +74,17 @@ sim_run(const sim_stream_t *stream, int ncalls)
 
     t = sim_util_now();
     deadline = t + sim_conf.timeout;
-    r.next_tick = t;
+    r.period = t;
+    r.slot = 0;
+    r.late_max = 0;
     r.next_start = t;
     r.started = 0;
 
     for ( ;; ) {
-        sim_run_start_due(&r, sim_util_now());
-        sim_run_events(&r);
-
         t = sim_util_now();
-        sim_run_tick(&r, t);
+        sim_run_start_due(&r, t);
 
-        if (sim_run_done(&r)) {
+        if (sim_run_tick(&r, t) && sim_run_done(&r)) {
             break;
         }
 
@@ -76,7 +92,17 @@ sim_run(const sim_stream_t *stream, int ncalls)
             sim_run_time_out(&r);
             break;
         }
+
+        until = sim_run_next(&r);
+
+        if (r.started < r.ncalls && r.next_start < until) {
+            until = r.next_start;
+        }
+
+        sim_run_events(&r, until);
     }
+
+    sim_run_late_ms = r.late_max * 1000;
 
     return r.calls;
 }
@@ -92,44 +118,78 @@ sim_run_start_due(sim_run_t *r, double t)
 }
 
 
-/* what the sockets have for the calls, waiting until the next tick */
-
-static void
-sim_run_events(sim_run_t *r)
+static double
+sim_run_next(const sim_run_t *r)
 {
-    int                 i, n, ms;
-    double              wait;
-    struct epoll_event  evs[SIM_RUN_EVENTS];
-
-    wait = (r->next_tick - sim_util_now()) * 1000;
-    ms = wait > 0 ? (int) wait : 0;
-
-    n = epoll_wait(r->ep, evs, SIM_RUN_EVENTS, ms);
-
-    for (i = 0; i < n; i++) {
-        sim_call_handle(evs[i].data.ptr, evs[i].events);
-    }
+    return r->period + r->slot * (SIM_RUN_TICK / SIM_RUN_SLOTS);
 }
 
 
+/* what the sockets have for the calls, until the next thing due */
+
 static void
+sim_run_events(sim_run_t *r, double until)
+{
+    int                 i, n;
+    double              wait;
+    struct timespec     ts;
+    struct epoll_event  evs[SIM_RUN_EVENTS];
+
+    do {
+        wait = until - sim_util_now();
+        wait = wait > 0 ? wait : 0;
+        ts.tv_sec = (time_t) wait;
+        ts.tv_nsec = (long) ((wait - ts.tv_sec) * 1e9);
+
+        n = epoll_pwait2(r->ep, evs, SIM_RUN_EVENTS, &ts, NULL);
+
+        if (n < 0 && errno == ENOSYS) {
+            n = epoll_wait(r->ep, evs, SIM_RUN_EVENTS, (int) (wait * 1000));
+        }
+
+        for (i = 0; i < n; i++) {
+            sim_call_handle(evs[i].data.ptr, evs[i].events);
+        }
+
+    } while (n == SIM_RUN_EVENTS);
+}
+
+
+/*
+ * The calls of the slots due by t; returns 1 when a period has ended.
+ * A loop that fell a period behind drops the time, as a caller's clock
+ * would not: the audio stays in real time, from later.
+ */
+
+static int
 sim_run_tick(sim_run_t *r, double t)
 {
-    int  i;
+    int     i, wrapped;
+    double  due;
 
-    if (t < r->next_tick) {
-        return;
+    wrapped = 0;
+
+    while ((due = sim_run_next(r)) <= t) {
+        if (r->slot < r->started && t - due > r->late_max) {
+            r->late_max = t - due;
+        }
+
+        for (i = r->slot; i < r->started; i += SIM_RUN_SLOTS) {
+            sim_caller_tick(&r->calls[i], t);
+        }
+
+        if (++r->slot == SIM_RUN_SLOTS) {
+            r->slot = 0;
+            r->period += SIM_RUN_TICK;
+            wrapped = 1;
+
+            if (r->period + SIM_RUN_TICK < t) {
+                r->period = t;
+            }
+        }
     }
 
-    for (i = 0; i < r->started; i++) {
-        sim_caller_tick(&r->calls[i], t);
-    }
-
-    r->next_tick += SIM_RUN_TICK;
-
-    if (r->next_tick < t) {
-        r->next_tick = t + SIM_RUN_TICK;
-    }
+    return wrapped;
 }
 
 

@@ -25,6 +25,17 @@ sim_util_now(void)
 }
 
 
+double
+sim_util_wall(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
 void
 sim_util_die(const char *fmt, ...)
 {

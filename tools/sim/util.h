@@ -14,6 +14,9 @@
 /* seconds on the monotonic clock */
 double sim_util_now(void);
 
+/* seconds on the wall clock, as the kernel stamps received packets */
+double sim_util_wall(void);
+
 /* prints "voice-sim: ..." and exits with status 2 */
 void sim_util_die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
