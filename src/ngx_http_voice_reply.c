@@ -7,9 +7,10 @@
  *
  * Each sentence has its own audio buffer, filled as its TTS response
  * arrives (converted by voice_tts_audio.c).  The head sentence's buffer
- * goes out in 20 ms media messages; a sentence further on waits until
- * those before it are done, so audio plays in order whichever TTS
- * answers first.  Text, audio and converters are malloc'd; a sentence's
+ * goes out in 20 ms media messages (less only when that is all there is
+ * and nothing else plays); a sentence further on waits until those
+ * before it are done, so audio plays in order whichever TTS answers
+ * first.  Text, audio and converters are malloc'd; a sentence's
  * audio is freed once heard (its mark back), the rest when the reply
  * ends, and the audio not heard yet is capped
  * (NGX_HTTP_VOICE_REPLY_AUDIO_MAX).
@@ -795,7 +796,7 @@ static ngx_int_t
 ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply)
 {
     size_t                            n;
-    uint64_t                          wait;
+    uint64_t                          wait, left;
     ngx_msec_t                        now;
     u_char                            name[VOICE_MARK_MAX];
     ngx_http_voice_reply_sentence_t  *s;
@@ -812,10 +813,25 @@ ngx_http_voice_reply_pump(ngx_http_voice_reply_t *reply)
         for ( ;; ) {
             n = s->audio_len - s->sent;
 
-            /* whole frames while more may come; the last one as it is */
+            /*
+             * Whole frames while more may come, the last one as it is.
+             * Part of a frame goes too when the caller has nothing left
+             * to hear: the first audio of a reply is not held back for
+             * the rest of its frame, nor is playback left to run out
+             * waiting for it (the timer sends it then).
+             */
 
-            if (!s->done) {
-                n -= n % VOICE_VAD_FRAME;
+            if (!s->done && n % VOICE_VAD_FRAME) {
+                left = voice_playout_left(&reply->clock, now);
+
+                if (n > VOICE_VAD_FRAME || left) {
+                    n -= n % VOICE_VAD_FRAME;
+                }
+
+                if (n == 0) {
+                    ngx_add_timer(&reply->wake, (ngx_msec_t) left);
+                    return NGX_OK;
+                }
             }
 
             if (n == 0) {

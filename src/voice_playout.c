@@ -73,6 +73,21 @@ voice_playout_wait(const voice_playout_t *p, uint64_t now, uint64_t n)
 }
 
 
+uint64_t
+voice_playout_left(const voice_playout_t *p, uint64_t now)
+{
+    uint64_t  elapsed;
+
+    elapsed = voice_playout_elapsed(p, now);
+
+    if (!p->started || elapsed >= p->sent) {
+        return 0;
+    }
+
+    return (p->sent - elapsed) / VOICE_PLAYOUT_RATE;
+}
+
+
 void
 voice_playout_sent(voice_playout_t *p, uint64_t now, uint64_t n)
 {

@@ -50,6 +50,12 @@ uint64_t voice_playout_room(const voice_playout_t *p, uint64_t now);
 uint64_t voice_playout_wait(const voice_playout_t *p, uint64_t now,
     uint64_t n);
 
+/*
+ * Whole milliseconds of what was sent that are still to play by now (0:
+ * less than one, or nothing sent)
+ */
+uint64_t voice_playout_left(const voice_playout_t *p, uint64_t now);
+
 /* n samples sent now */
 void voice_playout_sent(voice_playout_t *p, uint64_t now, uint64_t n);
 

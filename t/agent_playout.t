@@ -168,6 +168,26 @@ my @odd = grep { length $_->[1] != 160 } @media[0 .. $#media - 1];
 is(scalar @odd, 0, 'every media message is 20 ms (160 bytes)');
 undef $c;
 
+# a TTS whose first write holds less than a 20 ms message, the rest
+# 0.2 s later: that first audio goes to the caller as it comes, not held
+# back for a whole message (nothing else plays meanwhile)
+
+$fake->reset->tts_first_write(100);
+$c = begin('/greet/small-first');
+my ($op, $p);
+do { ($op, $p) = $c->read_frame(5) }
+    until !defined $op || ($op == 1 && $p =~ /"event":"media"/);
+my $first = defined $op ? VoiceWS::media_audio($p) : '';
+is(length $first, 100,
+    'the first media message carries the TTS\'s first write, all of it');
+is($first, chr(FakeProvider::tag('Hello there.')) x 100,
+    'its audio, nothing else');
+@media = listen_for($c, 1.5);
+$bytes = length $first;
+$bytes += length $_->[1] for @media;
+is($bytes, 160 * length 'Hello there.', 'then the rest of the reply');
+undef $c;
+
 # with voice_max_pending 16k, well under the reply's 10 s: a caller that
 # reads is never cut off, one that stops reading is
 

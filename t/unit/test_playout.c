@@ -28,6 +28,7 @@ test_pace(void)
     CHECK_INT(voice_playout_room(&p, T), 4000);
     CHECK_INT(voice_playout_wait(&p, T, 160), 0);
     CHECK_INT(voice_playout_played(&p, T), 0);
+    CHECK_INT(voice_playout_left(&p, T), 0);
 
     /* the lead at once: then nothing until the first frame has played */
 
@@ -45,6 +46,13 @@ test_pace(void)
     CHECK_INT(voice_playout_room(&p, T + 100), 640);
     CHECK_INT(voice_playout_wait(&p, T + 100, 160), 0);
     CHECK_INT(voice_playout_wait(&p, T + 100, 800), 20);
+
+    /* what is left to play: 4160 samples sent, 800 played by T + 100 */
+
+    CHECK_INT(voice_playout_left(&p, T + 100), 420);
+    CHECK_INT(voice_playout_left(&p, T + 519), 1);
+    CHECK_INT(voice_playout_left(&p, T + 520), 0);
+    CHECK_INT(voice_playout_left(&p, T + 10000), 0);
 
     /* what was sent is all that can have played */
 
@@ -77,6 +85,12 @@ test_underrun(void)
     CHECK_INT(voice_playout_played(&p, T + 300), 1760);
     CHECK_INT(voice_playout_played(&p, T + 310), 1840);
     CHECK_INT(voice_playout_room(&p, T + 300), 4000 - 160);
+
+    /* less than a millisecond left is none */
+
+    voice_playout_sent(&p, T + 300, 4);
+    CHECK_INT(voice_playout_left(&p, T + 320), 0);
+    CHECK_INT(p.underruns, 1);
 
     /* after a gap a whole lead may go again */
 

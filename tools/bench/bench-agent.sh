@@ -14,8 +14,14 @@
 #                              first byte of the chat request read
 #   sentence  -> TTS request   the SSE event completing a sentence
 #                              written -> first byte of its TTS request
-#   TTS byte  -> media frame   first audio byte written -> first media
-#                              message of it arriving from nginx
+#   TTS byte  -> media frame   first audio byte of a reply written ->
+#                              the reply's first media message arriving
+#                              from nginx
+#
+# Only a reply's first audio counts for the last: the reply plays out at
+# the pace of speech (voice_playout_lead ahead), so a later sentence's
+# audio is due only when those before it have played, and the first
+# media message after its bytes is still the one before's.
 #
 # The first line is the machine's own floor: a round trip between two
 # processes that wake each other up (bench-providers --wake).
@@ -24,8 +30,10 @@
 # loopback, taken while nginx is in its send call) and what it writes
 # just before the write, so how late the fake providers get to run does
 # not count; how late the worker does, does.  Then one call of
-# BENCH_TURNS_LONG turns, as fast as the agent answers, with the worker's
-# RSS read along the way.
+# BENCH_TURNS_LONG short turns, each as soon as the agent answered the
+# one before but the caller's audio no faster than real time (the agent
+# drops what is more than 5 s ahead), with the worker's RSS read along
+# the way.
 set -e
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -57,6 +65,17 @@ http {
             voice_llm /_llm;
             voice_tts /_tts;
             voice_system_prompt "You are a receptionist. Be brief.";
+        }
+
+        # the long call: short turns, so that many fit in real time
+        location /long/ {
+            voice_media_stream;
+            voice_stt /_stt;
+            voice_llm /_llm;
+            voice_tts /_tts;
+            voice_system_prompt "You are a receptionist. Be brief.";
+            voice_vad_silence 100ms;
+            voice_vad_min_speech 100ms;
         }
 
 $(bench_provider_locations "$pport")
@@ -151,7 +170,7 @@ for (@ev) {
         $sent{"$id $k"} = $t;
     } elsif ($ev eq 'tts_req' && defined $sent{"$id $k"}) {
         push @h2, $t - delete $sent{"$id $k"};
-    } elsif ($ev eq 'tts_first') {
+    } elsif ($ev eq 'tts_first' && $k == 0) {
         my ($m) = grep { $_ >= $t } @{ $media{$stream} || [] };
         push @h3, $m - $t if defined $m;
     }
@@ -171,12 +190,13 @@ PERL
 done
 
 # a long call: BENCH_TURNS_LONG turns, each answered at once, the next
-# question as soon as the reply's marks came back
+# question as soon as the reply's marks came back, but never more than
+# 4 s of the caller's audio ahead of real time
 
 bench_providers_start "$prefix/long" "--gap 0 --audio 160"
 
 echo
-echo "memory: one call of $long turns, as fast as the agent answers"
+echo "memory: one call of $long turns, the caller's audio in real time"
 echo
 
 perl -I"$top/t/lib" - "$port" "$worker" "$long" <<'PERL'
@@ -185,7 +205,7 @@ use warnings;
 use VoiceWS;
 use MIME::Base64 qw(encode_base64);
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
-use Time::HiRes qw(time);
+use Time::HiRes qw(time sleep);
 
 my ($port, $worker, $turns) = @ARGV;
 
@@ -206,16 +226,18 @@ sub ulaw {
     return chr(~($sign | ($exp << 4) | (($s >> ($exp + 3)) & 0x0f)) & 0xff);
 }
 
-# a turn: silence (the VAD's floor starts from the first frame), 600 ms
-# of a 300 Hz tone (speech to the VAD; the STT is fake), then 600 ms of
-# silence, longer than voice_vad_silence
+# a turn of 400 ms: silence (the VAD's floor starts from the first
+# frame), 200 ms of a 300 Hz tone (speech to the VAD, longer than
+# voice_vad_min_speech; the STT is fake), then 160 ms of silence, longer
+# than voice_vad_silence
 my $tone = join '', map { ulaw(int(8000 * sin(2 * 3.14159265 * 300 * $_
     / 8000))) } 0 .. 159;
 my $quiet = "\xff" x 160;
-my @frames = map { encode_base64($_, '') } ($quiet) x 5, ($tone) x 30,
-    ($quiet) x 30;
+my @frames = map { encode_base64($_, '') } ($quiet) x 2, ($tone) x 10,
+    ($quiet) x 8;
+my $ahead = 4;                  # seconds of audio, under the agent's 5
 
-my $ws = VoiceWS->connect(port => $port, path => '/media/long');
+my $ws = VoiceWS->connect(port => $port, path => '/long/call');
 die "handshake: " . $ws->status . "\n" unless $ws->status == 101;
 setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
 my $stream = 'MZ' . ('0' x 31) . '1';
@@ -227,6 +249,11 @@ my ($seq, $t0, $done) = (1, time, 0);
 my %rss;
 
 TURN: for my $turn (1 .. $turns) {
+
+    # no more than $ahead s ahead of real time, this turn's audio included
+    my $due = $t0 + $turn * @frames * 0.02 - $ahead;
+    sleep($due - time) if $due > time;
+
     my $msgs = '';
     for my $f (@frames) {
         $seq++;
