@@ -52,8 +52,7 @@ my $port = $t->port;
 my $text = slurp("$dir/nginx.conf");
 $text =~ s/listen 127\.0\.0\.1:(\d+);/listen 127.0.0.1:$1 reuseport;/;
 spit("$dir/nginx.conf", $text);
-$t->reload;
-sleep 1;
+ok($t->reload_wait, 'the workers listen with reuseport');
 
 sub scrape {
     my ($status, $head, $body) = VoiceTest::http_request($port,
@@ -177,8 +176,7 @@ is(scalar keys %pids, 2, 'the calls landed on both workers');
 
 # a reload keeps the counts
 
-$t->reload;
-sleep 1;
+ok($t->reload_wait, 'reloaded');
 my ($s2, $h2, $m2) = scrape();
 is($m2->{'voice_calls_total{mode="echo"}'}, 10, 'a reload keeps the counts');
 is($m2->{voice_turns_total}, 3, 'all of them');

@@ -241,6 +241,29 @@ sub reload {
     kill 'HUP', $self->master_pid;
 }
 
+# the worker processes of the master now
+sub workers_now {
+    my ($self) = @_;
+    my $m = $self->master_pid or return ();
+    my $c = slurp("/proc/$m/task/$m/children") // '';
+    return grep { /^\d+$/ } split ' ', $c;
+}
+
+# A reload, waited for: the old workers are gone and the new ones all
+# up (with no calls live, the old ones exit at once); under load the new
+# configuration may take seconds to serve.
+sub reload_wait {
+    my ($self, $http) = @_;
+    my %old = map { $_ => 1 } $self->workers_now;
+    $self->reload($http);
+    for (1 .. 200) {
+        my @now = $self->workers_now;
+        return 1 if @now == $self->{workers} && !grep { $old{$_} } @now;
+        sleep 0.05;
+    }
+    return 0;
+}
+
 sub stop {
     my ($self) = @_;
     my $pid = $self->master_pid or return;
