@@ -31,6 +31,14 @@ ln -s /usr/lib/nginx/modules "$root/tmp/voice-demo/modules"
     sed '/^load_module /d' "$top/conf/demo.conf"
 } > "$root/tmp/voice-demo/nginx.conf"
 
+# what the demo's configuration names beside it (its functions)
+for f in "$top"/conf/*; do
+    case "$f" in
+    *.conf) ;;
+    *) cp "$f" "$root/tmp/voice-demo/" ;;
+    esac
+done
+
 chroot "$root" /bin/sh -ec "
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
