@@ -94,6 +94,14 @@ static int voice_twilio_copy(voice_twilio_parser_t *p, char *dst,
 static int voice_twilio_number(voice_twilio_parser_t *p, unsigned long *n,
     const char *s, size_t len);
 static int voice_twilio_open(voice_twilio_parser_t *p, int array);
+static int voice_twilio_fast(voice_twilio_parser_t *p, const uint8_t *json,
+    size_t len, voice_twilio_msg_t *m);
+static int voice_twilio_fast_text(const uint8_t **s, const uint8_t *end,
+    const char *text, size_t len);
+static int voice_twilio_fast_string(const uint8_t **s, const uint8_t *end,
+    const uint8_t **str, size_t *len);
+static int voice_twilio_fast_number(const uint8_t **s, const uint8_t *end,
+    unsigned long *n);
 
 static int voice_twilio_on_null(void *ctx);
 static int voice_twilio_on_boolean(void *ctx, int b);
@@ -200,6 +208,11 @@ voice_twilio_parse(voice_twilio_parser_t *p, const uint8_t *json,
     p->error = NULL;
     p->event_name[0] = '\0';
 
+    if (!p->slow_only && voice_twilio_fast(p, json, len, m)) {
+        p->fast++;
+        return VOICE_TWILIO_OK;
+    }
+
     if (p->handle == NULL && voice_twilio_reset(p) != VOICE_TWILIO_OK) {
         p->error = "out of memory";
         return VOICE_TWILIO_ERROR;
@@ -238,6 +251,170 @@ voice_twilio_parse(voice_twilio_parser_t *p, const uint8_t *json,
     }
 
     return VOICE_TWILIO_OK;
+}
+
+
+/*
+ * Nearly every message of a call is a media message, and Twilio writes
+ * each the same way: the same keys in the same order, no white space,
+ * the numbers as strings of digits, a payload and a SID that need no
+ * escape.  Such a message is read here by comparing it with that shape,
+ * for a tenth of the worker's time went to yajl.  Anything else (another
+ * order, white space, an escape, a key more or less, a byte outside
+ * printable ASCII, a value over its limit) is left to yajl, which gives
+ * for what this takes exactly what this gives: plain ASCII strings need
+ * no UTF-8 check, and the limits are those of voice_twilio_value().
+ *
+ * Returns 1 with m filled in, or 0 with m untouched.
+ */
+
+#define voice_twilio_fast_is(s, end, text)                                    \
+    voice_twilio_fast_text(s, end, text, sizeof(text) - 1)
+
+
+static int
+voice_twilio_fast(voice_twilio_parser_t *p, const uint8_t *json, size_t len,
+    voice_twilio_msg_t *m)
+{
+    size_t          track_len, payload_len, sid_len;
+    unsigned long   sequence, chunk, timestamp;
+    const uint8_t  *s, *end, *track, *payload, *sid;
+
+    s = json;
+    end = json + len;
+
+    if (!voice_twilio_fast_is(&s, end,
+                              "{\"event\":\"media\",\"sequenceNumber\":\"")
+        || !voice_twilio_fast_number(&s, end, &sequence)
+        || !voice_twilio_fast_is(&s, end, "\",\"media\":{\"track\":\"")
+        || !voice_twilio_fast_string(&s, end, &track, &track_len)
+        || !voice_twilio_fast_is(&s, end, "\",\"chunk\":\"")
+        || !voice_twilio_fast_number(&s, end, &chunk)
+        || !voice_twilio_fast_is(&s, end, "\",\"timestamp\":\"")
+        || !voice_twilio_fast_number(&s, end, &timestamp)
+        || !voice_twilio_fast_is(&s, end, "\",\"payload\":\"")
+        || !voice_twilio_fast_string(&s, end, &payload, &payload_len)
+        || !voice_twilio_fast_is(&s, end, "\"},\"streamSid\":\"")
+        || !voice_twilio_fast_string(&s, end, &sid, &sid_len)
+        || !voice_twilio_fast_is(&s, end, "\"}")
+        || s != end
+        || payload_len > sizeof(p->payload)
+        || sid_len >= sizeof(m->stream_sid))
+    {
+        return 0;
+    }
+
+    m->event = VOICE_TWILIO_MEDIA;
+    m->sequence = sequence;
+    m->track_outbound = (track_len == 8 && memcmp(track, "outbound", 8) == 0);
+    m->chunk = chunk;
+    m->timestamp = timestamp;
+    m->payload = (const char *) payload;
+    m->payload_len = payload_len;
+
+    memcpy(m->stream_sid, sid, sid_len);
+    m->stream_sid[sid_len] = '\0';
+
+    memcpy(p->event_name, "media", sizeof("media"));
+    p->complete = 1;
+    p->end = len;
+
+    return 1;
+}
+
+
+static int
+voice_twilio_fast_text(const uint8_t **s, const uint8_t *end,
+    const char *text, size_t len)
+{
+    if ((size_t) (end - *s) < len || memcmp(*s, text, len) != 0) {
+        return 0;
+    }
+
+    *s += len;
+
+    return 1;
+}
+
+
+/*
+ * Up to the closing quote, which stays: printable ASCII but '"' and '\'.
+ * A payload is some 200 characters: eight at a time while none of them
+ * is below 0x20, above 0x7e, a quote or a backslash; one at a time from
+ * the word that has one.
+ */
+
+#define voice_twilio_ones   0x0101010101010101ULL
+#define voice_twilio_highs  0x8080808080808080ULL
+
+#define voice_twilio_has_zero(w)                                              \
+    (((w) - voice_twilio_ones) & ~(w) & voice_twilio_highs)
+
+
+static int
+voice_twilio_fast_string(const uint8_t **s, const uint8_t *end,
+    const uint8_t **str, size_t *len)
+{
+    uint64_t        w;
+    const uint8_t  *c;
+
+    for (c = *s; end - c >= 8; c += 8) {
+        memcpy(&w, c, 8);
+
+        if (((w - voice_twilio_ones * 0x20) & ~w & voice_twilio_highs)
+            || (((w + voice_twilio_ones) | w) & voice_twilio_highs)
+            || voice_twilio_has_zero(w ^ (voice_twilio_ones * '"'))
+            || voice_twilio_has_zero(w ^ (voice_twilio_ones * '\\')))
+        {
+            break;
+        }
+    }
+
+    for ( /* void */ ; c < end; c++) {
+
+        if (*c == '"') {
+            *str = *s;
+            *len = (size_t) (c - *s);
+            *s = c;
+            return 1;
+        }
+
+        if (*c < 0x20 || *c > 0x7e || *c == '\\') {
+            return 0;
+        }
+    }
+
+    return 0;
+}
+
+
+/* digits up to the closing quote, as many as voice_twilio_number() takes */
+
+static int
+voice_twilio_fast_number(const uint8_t **s, const uint8_t *end,
+    unsigned long *n)
+{
+    const uint8_t  *c;
+    unsigned long   v;
+
+    v = 0;
+
+    for (c = *s; c < end && *c >= '0' && *c <= '9'; c++) {
+        v = v * 10 + (unsigned long) (*c - '0');
+
+        if (c - *s == 15) {
+            return 0;
+        }
+    }
+
+    if (c == *s) {
+        return 0;
+    }
+
+    *n = v;
+    *s = c;
+
+    return 1;
 }
 
 

@@ -97,6 +97,10 @@ typedef struct {
     const uint8_t      *in;             /* the message being parsed */
     size_t              in_len;
 
+    /* media messages in Twilio's own shape are read without yajl */
+    unsigned long       fast;           /* how many were */
+    unsigned            slow_only;      /* all to yajl: tests compare */
+
     char                payload[VOICE_TWILIO_PAYLOAD_MAX];
 } voice_twilio_parser_t;
 

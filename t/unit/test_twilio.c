@@ -198,6 +198,267 @@ test_errors(void)
 }
 
 
+/*
+ * A media message in Twilio's own shape is read without yajl; whatever
+ * the fast path takes or leaves, the result is the one yajl gives, which
+ * the parser "slow", made to use yajl for everything, gives.
+ */
+
+static voice_twilio_parser_t  slow;
+static voice_twilio_msg_t     sm;
+
+
+static void
+check_fast(const char *json, size_t len, int taken)
+{
+    int            rc, src;
+    unsigned long  before;
+
+    before = p.fast;
+    rc = voice_twilio_parse(&p, (const uint8_t *) json, len, &m);
+    src = voice_twilio_parse(&slow, (const uint8_t *) json, len, &sm);
+
+    CHECK_INT(p.fast - before, taken);
+    CHECK_INT(slow.fast, 0);
+
+    CHECK_INT(rc, src);
+    CHECK((p.error == NULL && slow.error == NULL)
+          || (p.error && slow.error && strcmp(p.error, slow.error) == 0));
+
+    CHECK_INT(m.event, sm.event);
+    CHECK_STR(p.event_name, slow.event_name);
+    CHECK_INT(m.sequence, sm.sequence);
+    CHECK_INT(m.track_outbound, sm.track_outbound);
+    CHECK_INT(m.chunk, sm.chunk);
+    CHECK_INT(m.timestamp, sm.timestamp);
+    CHECK_MEM(m.payload, m.payload_len, sm.payload, sm.payload_len);
+    CHECK_STR(m.stream_sid, sm.stream_sid);
+    CHECK_STR(m.call_sid, sm.call_sid);
+    CHECK_INT(m.nparams, sm.nparams);
+
+    /* the payload where yajl leaves it: in the message, or the parser's */
+
+    CHECK_INT(m.payload == p.payload, sm.payload == slow.payload);
+
+    if (sm.payload != slow.payload) {
+        CHECK_INT(m.payload - json, sm.payload - json);
+    }
+}
+
+
+static void
+fast(const char *json, int taken)
+{
+    check_fast(json, strlen(json), taken);
+}
+
+
+/* Twilio's shape around the fields' text as it stands between quotes */
+
+static const char *
+shape(const char *seq, const char *track, const char *chunk, const char *ts,
+    const char *payload, const char *sid)
+{
+    static char  json[17000];
+
+    snprintf(json, sizeof(json), "{\"event\":\"media\",\"sequenceNumber\":"
+             "\"%s\",\"media\":{\"track\":\"%s\",\"chunk\":\"%s\","
+             "\"timestamp\":\"%s\",\"payload\":\"%s\"},\"streamSid\":\"%s\"}",
+             seq, track, chunk, ts, payload, sid);
+
+    return json;
+}
+
+
+static void
+test_fast(void)
+{
+    size_t       n, i, k;
+    char         big[16400], json[17100];
+    const char  *media;
+    uint8_t      out[512];
+
+    static const unsigned char  edge[] = {
+        0x01, 0x1f, 0x20, '!', '#', '[', '\\', ']', 0x7e, 0x7f, 0x80,
+        0xc3, 0xff
+    };
+
+    CHECK_INT(voice_twilio_parser_init(&slow, NULL), VOICE_TWILIO_OK);
+    slow.slow_only = 1;
+
+    /* as Twilio writes it: every field the same, the payload in place */
+
+    media = "{\"event\":\"media\",\"sequenceNumber\":\"3\",\"media\":"
+            "{\"track\":\"inbound\",\"chunk\":\"2\",\"timestamp\":\"40\","
+            "\"payload\":\"//79/A==\"},\"streamSid\":\"MZ456\"}";
+    fast(media, 1);
+    CHECK_INT(m.event, VOICE_TWILIO_MEDIA);
+    CHECK_INT(m.sequence, 3);
+    CHECK_INT(m.chunk, 2);
+    CHECK_INT(m.timestamp, 40);
+    CHECK_INT(m.track_outbound, 0);
+    CHECK(m.payload == strstr(media, "//79/A==") && m.payload_len == 8);
+    CHECK_STR(m.stream_sid, "MZ456");
+    CHECK_STR(p.event_name, "media");
+    CHECK(p.error == NULL);
+
+    fast(shape("007", "outbound", "999999999999999", "0", "", ""), 1);
+    CHECK_INT(m.track_outbound, 1);
+    CHECK_INT(m.sequence, 7);
+    CHECK_INT(m.chunk, 999999999999999UL);
+    CHECK_INT(m.payload_len, 0);
+
+    fast(shape("1", "outbound_x", "1", "1", "QQ==", "MZ 1~"), 1);
+    CHECK_INT(m.track_outbound, 0);
+    CHECK_STR(m.stream_sid, "MZ 1~");
+
+    /* what the simulator sends, as Twilio does */
+
+    n = voice_twilio_build_media(out, sizeof(out), "MZ9", 7, 6, 120,
+                                 (const uint8_t *) "QUJD", 4);
+    check_fast((const char *) out, n, 1);
+    CHECK_INT(m.timestamp, 120);
+
+    /* the limits: a SID of 64 characters and a payload of 16,384 are in */
+
+    memset(big, 'A', 65);
+    big[64] = '\0';
+    fast(shape("3", "inbound", "2", "40", "QQ==", big), 1);
+    CHECK_INT(strlen(m.stream_sid), 64);
+
+    big[64] = 'A';
+    big[65] = '\0';
+    fast(shape("3", "inbound", "2", "40", "QQ==", big), 0);
+    CHECK_STR(p.error, "string value too long");
+
+    memset(big, 'A', 16385);
+    big[16384] = '\0';
+    fast(shape("3", "inbound", "2", "40", big, "MZ1"), 1);
+    CHECK_INT(m.payload_len, 16384);
+
+    big[16384] = 'A';
+    big[16385] = '\0';
+    fast(shape("3", "inbound", "2", "40", big, "MZ1"), 0);
+    CHECK_STR(p.error, "media payload too large");
+
+    /* numbers: 16 digits, none, a sign, a JSON number */
+
+    fast(shape("1234567890123456", "inbound", "2", "40", "QQ==", "MZ1"), 0);
+    CHECK_STR(p.error, "invalid number");
+
+    fast(shape("3", "inbound", "", "40", "QQ==", "MZ1"), 0);
+    CHECK_STR(p.error, "invalid number");
+
+    fast(shape("3", "inbound", "2", "-40", "QQ==", "MZ1"), 0);
+    CHECK_STR(p.error, "invalid number");
+
+    fast("{\"event\":\"media\",\"sequenceNumber\":3,\"media\":"
+         "{\"track\":\"inbound\",\"chunk\":\"2\",\"timestamp\":\"40\","
+         "\"payload\":\"QQ==\"},\"streamSid\":\"MZ1\"}", 0);
+    CHECK_INT(m.sequence, 3);
+
+    /* escapes: in the payload, the SID, the track */
+
+    fast(shape("3", "inbound", "2", "40", "\\/\\/79\\/A==", "MZ1"), 0);
+    CHECK(m.payload == p.payload);
+    CHECK_MEM(m.payload, m.payload_len, "//79/A==", 8);
+
+    fast(shape("3", "inbound", "2", "40", "QQ==", "M\\u005a1"), 0);
+    CHECK_STR(m.stream_sid, "MZ1");
+
+    fast(shape("3", "out\\u0062ound", "2", "40", "QQ==", "MZ1"), 0);
+    CHECK_INT(m.track_outbound, 1);
+
+    /* bytes outside printable ASCII: UTF-8, invalid UTF-8, controls */
+
+    fast(shape("3", "inbound", "2", "40", "QQ==", "MZ\xc3\xa9"), 0);
+    CHECK_INT(m.event, VOICE_TWILIO_MEDIA);
+
+    fast(shape("3", "inbound", "2", "40", "QQ==\xff", "MZ1"), 0);
+    CHECK(p.error != NULL);
+
+    fast(shape("3", "inbound", "2", "40", "QQ==", "MZ\x01"), 0);
+    fast(shape("3", "inbound", "2", "40", "QQ==\x7f", "MZ1"), 0);
+
+    /*
+     * Each byte at each place of a payload read eight bytes at a time:
+     * those at the edges of what the fast path takes are taken, the
+     * others left to yajl, wherever they stand in their word
+     */
+
+    for (i = 0; i < 40; i++) {
+        for (k = 0; k < sizeof(edge); k++) {
+            memset(big, 'A', 40);
+            big[40] = '\0';
+            big[i] = edge[k];
+            fast(shape("3", "inbound", "2", "40", big, "MZ1"),
+                 edge[k] >= 0x20 && edge[k] <= 0x7e && edge[k] != '\\');
+        }
+    }
+
+    /* the keys in another order, one missing, one more */
+
+    fast("{\"event\":\"media\",\"streamSid\":\"MZ1\",\"sequenceNumber\":"
+         "\"3\",\"media\":{\"track\":\"inbound\",\"chunk\":\"2\","
+         "\"timestamp\":\"40\",\"payload\":\"QQ==\"}}", 0);
+    CHECK_STR(m.stream_sid, "MZ1");
+
+    fast("{\"event\":\"media\",\"sequenceNumber\":\"3\",\"media\":"
+         "{\"track\":\"inbound\",\"timestamp\":\"40\","
+         "\"payload\":\"QQ==\"},\"streamSid\":\"MZ1\"}", 0);
+    CHECK_INT(m.chunk, 0);
+
+    fast("{\"event\":\"media\",\"sequenceNumber\":\"3\",\"media\":"
+         "{\"track\":\"inbound\",\"chunk\":\"2\",\"timestamp\":\"40\","
+         "\"payload\":\"QQ==\"}}", 0);
+    CHECK_STR(m.stream_sid, "");
+
+    /* white space, something before or after, cut short */
+
+    strcpy(json, shape("3", "inbound", "2", "40", "QQ==", "MZ1"));
+    n = strlen(json);
+
+    json[n - 1] = '\0';
+    fast(json, 0);
+    CHECK_STR(p.error, "truncated JSON");
+
+    strcpy(json + n - 1, ",\"x\":1}");
+    fast(json, 0);
+    CHECK_INT(m.event, VOICE_TWILIO_MEDIA);
+
+    strcpy(json + n - 1, "}\r\n");
+    fast(json, 0);
+    CHECK_INT(m.event, VOICE_TWILIO_MEDIA);
+
+    strcpy(json + n - 1, "}{}");
+    fast(json, 0);
+    CHECK_STR(p.error, "more than one JSON value");
+
+    json[n - 1] = '}';
+    json[n] = '\0';
+    memmove(json + 1, json, n + 1);
+    json[0] = ' ';
+    fast(json, 0);
+    CHECK_INT(m.event, VOICE_TWILIO_MEDIA);
+
+    fast("{\"event\": \"media\",\"sequenceNumber\":\"3\",\"media\":"
+         "{\"track\":\"inbound\",\"chunk\":\"2\",\"timestamp\":\"40\","
+         "\"payload\":\"QQ==\"},\"streamSid\":\"MZ1\"}", 0);
+    CHECK_INT(m.event, VOICE_TWILIO_MEDIA);
+
+    fast("{\"event\":\"mediax\",\"sequenceNumber\":\"3\",\"media\":"
+         "{\"track\":\"inbound\",\"chunk\":\"2\",\"timestamp\":\"40\","
+         "\"payload\":\"QQ==\"},\"streamSid\":\"MZ1\"}", 0);
+    CHECK_INT(m.event, VOICE_TWILIO_UNKNOWN);
+
+    /* and the next media message after all of these is taken again */
+
+    fast(media, 1);
+    CHECK_STR(m.stream_sid, "MZ456");
+
+    voice_twilio_parser_free(&slow);
+}
+
 static void
 test_builders(void)
 {
@@ -368,6 +629,7 @@ main(void)
 
     test_messages();
     test_errors();
+    test_fast();
     test_builders();
     test_json_escape();
 
