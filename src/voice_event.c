@@ -2,8 +2,11 @@
  * Copyright (C) ngx_http_voice_module authors
  */
 
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "voice_event.h"
 #include "voice_json.h"
@@ -159,34 +162,19 @@ voice_event_end(voice_event_t *e)
 }
 
 
-/* days since 1970-01-01 to a civil date (proleptic Gregorian) */
-
 void
 voice_event_time(uint8_t *out, uint64_t unix_ms)
 {
-    char      buf[64];
-    uint64_t  s, days, era, doe, yoe, doy, mp, y, m, d;
+    char       buf[64];
+    time_t     t;
+    struct tm  tm;
 
-    s = unix_ms / 1000;
-    days = s / 86400;
+    t = (time_t) (unix_ms / 1000);
+    gmtime_r(&t, &tm);
 
-    /* H. Hinnant's days_from_civil, inverted, for days >= 0 */
-
-    days += 719468;
-    era = days / 146097;
-    doe = days - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    y = yoe + era * 400;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    d = doy - (153 * mp + 2) / 5 + 1;
-    m = (mp < 10) ? mp + 3 : mp - 9;
-    y += (m <= 2);
-
-    snprintf(buf, sizeof(buf), "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-             (unsigned) (y % 10000), (unsigned) m, (unsigned) d,
-             (unsigned) (s % 86400 / 3600), (unsigned) (s % 3600 / 60),
-             (unsigned) (s % 60), (unsigned) (unix_ms % 1000));
+    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+             (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned) (unix_ms % 1000));
 
     memcpy(out, buf, VOICE_EVENT_TIME_LEN);
 }
