@@ -3,9 +3,9 @@
  */
 
 /*
- * Echo mode: the caller's audio goes back through decode and encode, with
- * a mark after each second of it.  A test of the line and of the media
- * path without any provider.
+ * Echo mode: the caller's audio goes back as decoding and encoding it
+ * again gives it, with a mark after each second of it.  A test of the
+ * line and of the media path without any provider.
  */
 
 #include <ngx_config.h>
@@ -62,15 +62,13 @@ ngx_http_voice_echo_audio(void *ctx, u_char *ulaw, size_t n)
 {
     ngx_http_voice_echo_t  *echo = ctx;
 
-    size_t   len;
-    u_char   name[VOICE_MARK_MAX];
-    u_char   out[VOICE_TWILIO_MEDIA_MAX];
-    int16_t  pcm[VOICE_TWILIO_MEDIA_MAX];
+    size_t  len;
+    u_char  name[VOICE_MARK_MAX];
+    u_char  out[VOICE_TWILIO_MEDIA_MAX];
 
-    /* a buffer at a time: two calls, not two a sample */
+    /* decoded and encoded again, in one pass over the bytes */
 
-    voice_ulaw_decode_buf(ulaw, n, pcm);
-    voice_ulaw_encode_buf(pcm, n, out);
+    voice_ulaw_reencode_buf(ulaw, n, out);
 
     if (ngx_http_voice_stream_send_media(echo->stream, out, n) != NGX_OK) {
         return;

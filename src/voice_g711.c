@@ -7,6 +7,8 @@
  * lookup; encoding finds the segment with one lookup instead of a search.
  */
 
+#include <string.h>
+
 #include "voice_g711.h"
 
 
@@ -222,6 +224,37 @@ voice_ulaw_encode_buf(const int16_t *in, size_t n, uint8_t *out)
 
     for (i = 0; i < n; i++) {
         out[i] = voice_ulaw_encode_one(in[i]);
+    }
+}
+
+
+/*
+ * Eight bytes at a time: y = w ^ 0x7f.. has a zero byte where w has
+ * 0x7f; ((y & 0x7f..) + 0x7f..) | y has its high bit clear in exactly
+ * those bytes (no carry crosses a byte), and setting the high bit of
+ * 0x7f makes it 0xff.
+ */
+
+void
+voice_ulaw_reencode_buf(const uint8_t *in, size_t n, uint8_t *out)
+{
+    size_t    i;
+    uint64_t  w, y, lows, highs;
+
+    lows = 0x7f7f7f7f7f7f7f7fULL;
+    highs = 0x8080808080808080ULL;
+
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&w, in + i, 8);
+
+        y = w ^ lows;
+        w |= ~(((y & lows) + lows) | y) & highs;
+
+        memcpy(out + i, &w, 8);
+    }
+
+    for ( /* void */ ; i < n; i++) {
+        out[i] = (in[i] == 0x7f) ? 0xff : in[i];
     }
 }
 

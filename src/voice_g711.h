@@ -23,6 +23,12 @@ int16_t voice_alaw_decode(uint8_t code);
 
 void voice_ulaw_decode_buf(const uint8_t *in, size_t n, int16_t *out);
 void voice_ulaw_encode_buf(const int16_t *in, size_t n, uint8_t *out);
+/*
+ * What decoding n codes and encoding them again gives, as one pass: each
+ * code itself but 0x7f, negative zero, which comes back as 0xff, zero
+ */
+void voice_ulaw_reencode_buf(const uint8_t *in, size_t n, uint8_t *out);
+
 void voice_alaw_decode_buf(const uint8_t *in, size_t n, int16_t *out);
 void voice_alaw_encode_buf(const int16_t *in, size_t n, uint8_t *out);
 

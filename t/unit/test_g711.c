@@ -232,5 +232,20 @@ main(void)
     voice_ulaw_encode_buf(lin, 256, codes2);
     CHECK_INT(codes2[0x12], 0x12);
 
+    /* re-encoding is decoding and encoding, for every code, at any start */
+
+    bad = 0;
+
+    for (c = 0; c < 256; c++) {
+        voice_ulaw_reencode_buf(codes + c, 256 - c, codes2);
+
+        for (pcm = c; pcm < 256; pcm++) {
+            bad += codes2[pcm - c]
+                   != voice_ulaw_encode(voice_ulaw_decode((uint8_t) pcm));
+        }
+    }
+
+    CHECK_INT(bad, 0);
+
     UNIT_DONE("g711");
 }
