@@ -190,6 +190,8 @@ BENCH_STREAM_CALLS ?= 1 100
 BENCH_BARGE_CALLS ?= 10
 BENCH_SIDE_CALLS ?= 200
 BENCH_CAPACITY_CALLS ?= 500 1000 1500 2000 2500 3000 3500 4000
+BENCH_INSTR_CALLS ?= 10
+BENCH_INSTR_SECONDS ?= 5
 BENCH_TURNS ?= 4
 BENCH_TURNS_LONG ?= 500
 
@@ -200,11 +202,14 @@ BENCH_TURNS_LONG ?= 500
 # BENCH=barge: barge-in over the line's echo of the agent; BENCH=side: the
 # same echo load on the module, a Node ws bridge and a bare C epoll echo;
 # BENCH=capacity: the most echo calls one worker carries at round-trip
-# p99 under 5 ms with no frame lost (not in all: it takes minutes)
+# p99 under 5 ms with no frame lost (not in all: it takes minutes);
+# BENCH=instr: user-space instructions per echoed message, module and
+# floor, counted by callgrind
 bench: deps-bench module sim providers $(BENCH_PROVIDERS) $(BENCH_FLOOR)
-	@case "$(BENCH)" in echo|agent|stream|barge|side|capacity|all) ;; \
-	    *) echo "make bench BENCH=echo|agent|stream|barge|side|capacity|all" \
-	       >&2; exit 2 ;; esac
+	@case "$(BENCH)" in \
+	    echo|agent|stream|barge|side|capacity|instr|all) ;; \
+	    *) echo "make bench BENCH=echo|agent|stream|barge|side|capacity|\
+	instr|all" >&2; exit 2 ;; esac
 	@if [ "$(BENCH)" = echo ] || [ "$(BENCH)" = all ]; then \
 	    BENCH_SECONDS=$(BENCH_SECONDS) tools/bench/bench.sh \
 	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(BENCH_CALLS); fi
@@ -231,6 +236,11 @@ bench: deps-bench module sim providers $(BENCH_PROVIDERS) $(BENCH_FLOOR)
 	    BENCH_SECONDS=$(BENCH_SECONDS) BENCH_FLOOR=$(TOP)/$(BENCH_FLOOR) \
 	    tools/bench/bench-capacity.sh \
 	    $(TOP)/$(MODULE) $(TOP)/$(SIM) $(BENCH_CAPACITY_CALLS); fi
+	@if [ "$(BENCH)" = instr ] || [ "$(BENCH)" = all ]; then echo; fi
+	@if [ "$(BENCH)" = instr ] || [ "$(BENCH)" = all ]; then \
+	    BENCH_INSTR_SECONDS=$(BENCH_INSTR_SECONDS) \
+	    tools/bench/bench-instr.sh $(TOP)/$(MODULE) $(TOP)/$(SIM) \
+	    $(TOP)/$(BENCH_FLOOR) $(BENCH_INSTR_CALLS); fi
 
 # The Debian package, as Debian packages nginx modules (dh_nginx): built
 # by dpkg-buildpackage from a copy of the tree, so the tree stays clean

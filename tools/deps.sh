@@ -34,7 +34,7 @@ group() {
                     libclang-rt-14-dev ;;
     test)      echo nginx espeak-ng openssl perl \
                     libprotocol-websocket-perl ;;
-    bench)     echo nginx espeak-ng procps nodejs linux-perf ;;
+    bench)     echo nginx espeak-ng procps nodejs linux-perf valgrind ;;
     deb)       echo nginx nginx-dev libyajl-dev libssl-dev libspeexdsp-dev \
                     debhelper dpkg-dev ;;
     all)       for g in module unit sim providers fuzz test bench deb; do
