@@ -29,7 +29,13 @@
 # bench-providers stamps what it reads with the kernel's receive time (on
 # loopback, taken while nginx is in its send call) and what it writes
 # just before the write, so how late the fake providers get to run does
-# not count; how late the worker does, does.  Then one call of
+# not count; how late the worker does, does.  The relay's stamp of what
+# it reads from nginx is the first byte's: the kernel's own for a TCP
+# read is its last segment's, and at 1,000 calls the relay, on the core
+# it shares with them, read a few replies' first media in a hundred 20
+# to 30 ms late, when the next message had come (the second sentence's,
+# the lead full, 20 ms on): that was this row's p99, not nginx's.  No
+# reply is held here (voice_speculative is off).  Then one call of
 # BENCH_TURNS_LONG short turns, each as soon as the agent answered the
 # one before but the caller's audio no faster than real time (the agent
 # drops what is more than 5 s ahead), with the worker's RSS read along

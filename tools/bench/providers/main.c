@@ -40,7 +40,9 @@
  * taken on loopback while the sender is in its send call), what is
  * written just before the send call: so the time between the two is
  * nginx's alone, plus one loopback hop, whenever this process itself gets
- * to run on a busy machine.
+ * to run on a busy machine.  The relay takes the stamp of the first byte
+ * of each read from nginx, not the kernel's default, the last segment's:
+ * read late, that is when the media after it came.
  */
 
 #define _GNU_SOURCE

@@ -63,6 +63,15 @@ bp_relay_open(int fd, int port)
     c->msg = malloc(BP_RELAY_MSG_MAX);
     n->msg = malloc(BP_RELAY_MSG_MAX);
 
+    /*
+     * A read from nginx is stamped with its first byte's arrival: the
+     * relay, on a busy core, may read a reply's first media only once
+     * the next ones came (voice_playout_lead ahead, the next 20 ms
+     * later), and the last segment's stamp would count that wait.
+     */
+
+    n->stamp_first = 1;
+
     if (c->msg == NULL || n->msg == NULL) {
         perror("malloc");
         exit(1);
@@ -217,6 +226,12 @@ bp_relay_field(const voice_ws_event_t *ev, const char *name, size_t *len)
     return s;
 }
 
+
+/*
+ * The first media message of what was read from nginx, logged with when
+ * the read's first byte came: the message's own arrival when nothing is
+ * before it in the read, as a reply's first media message.
+ */
 
 static void
 bp_relay_media(bp_conn_t *c, const uint8_t *p, size_t n, int64_t t)
