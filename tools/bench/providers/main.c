@@ -28,7 +28,7 @@
  * With --relay, it forwards a WebSocket between the caller (voice-sim)
  * and nginx instead, and logs "media" with the stream sid each time media
  * messages arrive from nginx: the moment audio left nginx, seen from the
- * caller's side; and "caller_media" with the stream sid and the frame's
+ * caller's side, with k the µs until the relay read them; and "caller_media" with the stream sid and the frame's
  * key (as the recognizer logs it) each time it has written a caller's
  * media message to nginx.
  *
