@@ -135,8 +135,10 @@ bp_conn_close(bp_conn_t *c)
 }
 
 
-ssize_t
-bp_conn_recv(bp_conn_t *c, void *buf, size_t len, int64_t *t)
+/* recvmsg() with the kernel's stamp of what it read, 0 if none */
+
+static ssize_t
+bp_conn_recvmsg(int fd, void *buf, size_t len, int flags, int64_t *t)
 {
     ssize_t           n;
     struct iovec      iov;
@@ -154,7 +156,7 @@ bp_conn_recv(bp_conn_t *c, void *buf, size_t len, int64_t *t)
     msg.msg_control = control;
     msg.msg_controllen = sizeof(control);
 
-    n = recvmsg(c->fd, &msg, 0);
+    n = recvmsg(fd, &msg, flags);
 
     *t = 0;
 
@@ -163,6 +165,39 @@ bp_conn_recv(bp_conn_t *c, void *buf, size_t len, int64_t *t)
             memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
             *t = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
         }
+    }
+
+    return n;
+}
+
+
+ssize_t
+bp_conn_recv(bp_conn_t *c, void *buf, size_t len, int64_t *t)
+{
+    ssize_t  n;
+    int64_t  first;
+    uint8_t  byte;
+
+    /*
+     * A TCP read carries the stamp of the last segment it took, and
+     * segments queued behind one not read yet may be merged into it
+     * with the later stamp: read late, a message is stamped when what
+     * followed it came.  A peek at the first byte alone has the stamp
+     * of the oldest segment (unless merged already).
+     */
+
+    first = 0;
+
+    if (c->stamp_first
+        && bp_conn_recvmsg(c->fd, &byte, 1, MSG_PEEK, &first) <= 0)
+    {
+        first = 0;
+    }
+
+    n = bp_conn_recvmsg(c->fd, buf, len, 0, t);
+
+    if (n > 0 && first) {
+        *t = first;
     }
 
     if (*t == 0) {

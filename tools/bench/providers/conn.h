@@ -53,6 +53,7 @@ typedef struct bp_conn_s  bp_conn_t;
 struct bp_conn_s {
     int             fd;
     int             type;
+    int             stamp_first;    /* a read's stamp: its first byte's */
 
     uint8_t        *in;
     size_t          in_len;
@@ -111,7 +112,10 @@ bp_conn_t *bp_conn_new(int fd, int type);
 void bp_conn_add(bp_conn_t *c, uint32_t events);
 void bp_conn_close(bp_conn_t *c);
 
-/* recv(), and when the bytes arrived: the kernel's stamp, or now */
+/*
+ * recv(), and when the bytes arrived: the kernel's stamp (of the last
+ * segment read; with c->stamp_first, of the first byte's), or now
+ */
 ssize_t bp_conn_recv(bp_conn_t *c, void *buf, size_t len, int64_t *t);
 
 typedef void (*bp_conn_read_pt)(bp_conn_t *c, const uint8_t *p, size_t n,

@@ -28,7 +28,7 @@
  * With --relay, it forwards a WebSocket between the caller (voice-sim)
  * and nginx instead, and logs "media" with the stream sid each time media
  * messages arrive from nginx: the moment audio left nginx, seen from the
- * caller's side; and "caller_media" with the stream sid and the frame's
+ * caller's side, with k the µs until the relay read them; and "caller_media" with the stream sid and the frame's
  * key (as the recognizer logs it) each time it has written a caller's
  * media message to nginx.
  *
@@ -40,7 +40,9 @@
  * taken on loopback while the sender is in its send call), what is
  * written just before the send call: so the time between the two is
  * nginx's alone, plus one loopback hop, whenever this process itself gets
- * to run on a busy machine.
+ * to run on a busy machine.  The relay takes the stamp of the first byte
+ * of each read from nginx, not the kernel's default, the last segment's:
+ * read late, that is when the media after it came.
  */
 
 #define _GNU_SOURCE

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,15 @@ bp_relay_open(int fd, int port)
 
     c->msg = malloc(BP_RELAY_MSG_MAX);
     n->msg = malloc(BP_RELAY_MSG_MAX);
+
+    /*
+     * A read from nginx is stamped with its first byte's arrival: the
+     * relay, on a busy core, may read a reply's first media only once
+     * the next ones came (voice_playout_lead ahead, the next 20 ms
+     * later), and the last segment's stamp would count that wait.
+     */
+
+    n->stamp_first = 1;
 
     if (c->msg == NULL || n->msg == NULL) {
         perror("malloc");
@@ -218,11 +228,20 @@ bp_relay_field(const voice_ws_event_t *ev, const char *name, size_t *len)
 }
 
 
+/*
+ * The first media message of what was read from nginx, logged with when
+ * the read's first byte came (the message's own arrival when nothing is
+ * before it in the read, as a reply's first media message) and the µs
+ * from then until the relay read it: read that late, the kernel may have
+ * merged what came after into the first segment, with the later stamp.
+ */
+
 static void
 bp_relay_media(bp_conn_t *c, const uint8_t *p, size_t n, int64_t t)
 {
     int               rc, logged;
     size_t            used, plen;
+    int64_t           late;
     char              sid[BP_CONN_ID_MAX];
     const char       *s, *e;
     voice_ws_event_t  ev;
@@ -257,7 +276,9 @@ bp_relay_media(bp_conn_t *c, const uint8_t *p, size_t n, int64_t t)
         if (e && e - s < BP_CONN_ID_MAX) {
             memcpy(sid, s, e - s);
             sid[e - s] = '\0';
-            bp_log_event(t, "media", sid, -1);
+            late = bp_log_now() - t;
+            bp_log_event(t, "media", sid,
+                         (int) (late < INT_MAX ? late : INT_MAX));
             logged = 1;
         }
     }
