@@ -172,10 +172,14 @@ fuzz-coverage: deps-fuzz
 # has its own nginx, ports and directory.
 TEST_JOBS ?= 2
 
+# the sanitizers' runtimes, preloaded into nginx for the ASan module
+SAN_PRELOAD = $$($(CC) -print-file-name=libasan.so) \
+    $$($(CC) -print-file-name=libubsan.so)
+
 integration: deps-test module asan-module sim providers deb
 	VOICE_MODULE=$(TOP)/$(ASAN_MODULE) VOICE_SIM=$(TOP)/$(SIM) \
 	    VOICE_PROVIDERS=$(TOP)/$(PROVIDERS) VOICE_DEB=$(TOP)/$(DEB) \
-	    VOICE_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	    VOICE_PRELOAD="$(SAN_PRELOAD)" \
 	    NGINX_BIN=$(NGINX) prove -j$(TEST_JOBS) --timer -r t/
 
 test: unit fuzz-smoke integration

@@ -28,9 +28,10 @@
  * With --relay, it forwards a WebSocket between the caller (voice-sim)
  * and nginx instead, and logs "media" with the stream sid each time media
  * messages arrive from nginx: the moment audio left nginx, seen from the
- * caller's side, with k the µs until the relay read them; and "caller_media" with the stream sid and the frame's
- * key (as the recognizer logs it) each time it has written a caller's
- * media message to nginx.
+ * caller's side, with k the µs until the relay read them; and
+ * "caller_media" with the stream sid and the frame's key (as the
+ * recognizer logs it) each time it has written a caller's media message
+ * to nginx.
  *
  * With --wake N, it measures the machine instead: N round trips between
  * two processes over a socketpair, each after a few idle milliseconds,

@@ -7,9 +7,10 @@
  * nginx as it is, and logs "media" with the stream sid each time media
  * messages arrive from nginx: the moment audio left nginx, seen from the
  * caller's side (the first byte read's arrival, however late the relay
- * read it; k: the µs until it did); and "caller_media" with the stream sid and the key of
- * the frame's base64 (bp_log_key) as each of the caller's media messages
- * is written to nginx: the moment that frame reached nginx.
+ * read it; k: the µs until it did); and "caller_media" with the stream
+ * sid and the key of the frame's base64 (bp_log_key) as each of the
+ * caller's media messages is written to nginx: the moment that frame
+ * reached nginx.
  */
 
 #ifndef BP_RELAY_H
